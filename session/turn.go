@@ -1,0 +1,230 @@
+package session
+
+import (
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley/provider"
+)
+
+// TimedEvent is one provider event with its offset from the start of the
+// turn. A turn's timeline is what the store saves and replay plays back.
+type TimedEvent struct {
+	Offset time.Duration
+	Event  provider.Event
+}
+
+// Turn folds one stream's events into an assistant message and records the
+// timeline. It is not safe for concurrent use: apply events from one
+// goroutine (they arrive in order from the provider).
+type Turn struct {
+	Start      time.Time
+	FirstToken time.Time // first text or reasoning delta
+	FirstText  time.Time // first answer text delta
+	End        time.Time
+
+	// ReasoningStart and ReasoningEnd bound the reasoning phase; the end is
+	// set by the first answer text, a tool call or the end of the stream.
+	ReasoningStart time.Time
+	ReasoningEnd   time.Time
+
+	ToolCalls    []provider.ToolCall
+	ToolResults  []provider.ToolResult
+	Sources      []provider.Source
+	Usage        provider.Usage
+	HasUsage     bool
+	Model        string // the model the gateway reported, if any
+	FinishReason string
+
+	// Err is the error the stream ended with; nil on success and when the
+	// user cancelled (then Interrupted is true).
+	Err         *provider.APIError
+	Interrupted bool
+
+	Events []TimedEvent
+
+	text      strings.Builder
+	reasoning strings.Builder
+	finished  bool
+}
+
+// NewTurn starts a turn at the given time.
+func NewTurn(start time.Time) *Turn {
+	return &Turn{Start: start}
+}
+
+// Apply folds ev into the turn at time now and reports whether ev ended the
+// stream. Events after the end are recorded but change nothing.
+func (t *Turn) Apply(ev provider.Event, now time.Time) bool {
+	t.Events = append(t.Events, TimedEvent{Offset: now.Sub(t.Start), Event: ev})
+	if t.finished {
+		return false
+	}
+	switch e := ev.(type) {
+	case provider.TextDelta:
+		if e.Text == "" {
+			return false
+		}
+		t.firstToken(now)
+		if t.FirstText.IsZero() {
+			t.FirstText = now
+		}
+		t.endReasoning(now)
+		t.text.WriteString(e.Text)
+	case provider.ReasoningDelta:
+		if e.Text == "" {
+			return false
+		}
+		t.firstToken(now)
+		if t.ReasoningStart.IsZero() {
+			t.ReasoningStart = now
+		}
+		t.reasoning.WriteString(e.Text)
+	case provider.ToolCallEvent:
+		t.endReasoning(now)
+		t.ToolCalls = append(t.ToolCalls, e.ToolCall)
+	case provider.ToolResult:
+		t.ToolResults = append(t.ToolResults, e)
+	case provider.Source:
+		t.Sources = append(t.Sources, e)
+	case provider.Usage:
+		t.Usage = e
+		t.HasUsage = true
+	case provider.Started:
+		if e.Model != "" {
+			t.Model = e.Model
+		}
+	case provider.Done:
+		t.FinishReason = e.FinishReason
+		t.finish(now)
+		return true
+	case provider.Error:
+		err := e.Err
+		if err == nil {
+			err = &provider.APIError{Kind: provider.KindStream, Message: "unknown error"}
+		}
+		if err.Kind == provider.KindCanceled {
+			t.Interrupted = true
+		} else {
+			t.Err = err
+		}
+		t.finish(now)
+		return true
+	}
+	return false
+}
+
+// Interrupt ends the turn at once as cancelled by the user, keeping what
+// has streamed. It is a no-op on a finished turn.
+func (t *Turn) Interrupt(now time.Time) {
+	if t.finished {
+		return
+	}
+	t.Interrupted = true
+	t.finish(now)
+}
+
+func (t *Turn) firstToken(now time.Time) {
+	if t.FirstToken.IsZero() {
+		t.FirstToken = now
+	}
+}
+
+func (t *Turn) endReasoning(now time.Time) {
+	if !t.ReasoningStart.IsZero() && t.ReasoningEnd.IsZero() {
+		t.ReasoningEnd = now
+	}
+}
+
+func (t *Turn) finish(now time.Time) {
+	t.endReasoning(now)
+	t.End = now
+	t.finished = true
+}
+
+// Finished reports whether the stream has ended (done, error or interrupt).
+func (t *Turn) Finished() bool { return t.finished }
+
+// Text is the answer text so far.
+func (t *Turn) Text() string { return t.text.String() }
+
+// Reasoning is the reasoning text so far.
+func (t *Turn) Reasoning() string { return t.reasoning.String() }
+
+// Thinking reports whether the model is still in its reasoning phase:
+// reasoning has streamed and no answer text, tool call or end yet.
+func (t *Turn) Thinking() bool {
+	return !t.ReasoningStart.IsZero() && t.ReasoningEnd.IsZero()
+}
+
+// ReasoningDuration is how long the reasoning phase lasted (so far, at now,
+// while it is still open).
+func (t *Turn) ReasoningDuration(now time.Time) time.Duration {
+	if t.ReasoningStart.IsZero() {
+		return 0
+	}
+	end := t.ReasoningEnd
+	if end.IsZero() {
+		end = now
+	}
+	return end.Sub(t.ReasoningStart)
+}
+
+// ReasoningTokens is the gateway's reasoning token count when it reported
+// one, else an estimate from the reasoning text (about four bytes a token).
+func (t *Turn) ReasoningTokens() int {
+	if t.HasUsage && t.Usage.ReasoningTokens > 0 {
+		return t.Usage.ReasoningTokens
+	}
+	return EstimateTokens(t.reasoning.Len())
+}
+
+// OutputTokens is the gateway's output token count when it reported one,
+// else an estimate from the streamed text and reasoning.
+func (t *Turn) OutputTokens() int {
+	if t.HasUsage && t.Usage.OutputTokens > 0 {
+		return t.Usage.OutputTokens
+	}
+	return EstimateTokens(t.text.Len() + t.reasoning.Len())
+}
+
+// TokensPerSecond is the output rate since the first token, at now (or at
+// the end of a finished turn). It is zero before two tokens' worth of time.
+func (t *Turn) TokensPerSecond(now time.Time) float64 {
+	if t.FirstToken.IsZero() {
+		return 0
+	}
+	end := now
+	if t.finished {
+		end = t.End
+	}
+	d := end.Sub(t.FirstToken).Seconds()
+	if d < 0.05 {
+		return 0
+	}
+	return float64(t.OutputTokens()) / d
+}
+
+// EstimateTokens estimates a token count from a byte count.
+func EstimateTokens(bytes int) int {
+	return (bytes + 3) / 4
+}
+
+// Message is the assistant message this turn produced so far: text,
+// reasoning and tool calls.
+func (t *Turn) Message() provider.Message {
+	m := provider.Message{Role: provider.RoleAssistant, Content: t.text.String(), Reasoning: t.reasoning.String()}
+	if len(t.ToolCalls) > 0 {
+		m.ToolCalls = append([]provider.ToolCall(nil), t.ToolCalls...)
+	}
+	return m
+}
+
+// Empty reports whether nothing of an answer arrived: no text, reasoning or
+// tool calls.
+func (t *Turn) Empty() bool {
+	return t.text.Len() == 0 && t.reasoning.Len() == 0 && len(t.ToolCalls) == 0
+}
+
+// TextLen is the length in bytes of the answer text so far.
+func (t *Turn) TextLen() int { return t.text.Len() }
