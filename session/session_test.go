@@ -252,7 +252,10 @@ func TestRunnerGuaranteesOneTerminalEvent(t *testing.T) {
 		{"plain error wrapped", &fakeProvider{events: []provider.Event{text}, ret: errors.New("boom")},
 			false, func(ev provider.Event) bool { e, ok := ev.(provider.Error); return ok && e.Err.Message == "boom" }},
 		{"cancel without terminal", &fakeProvider{events: []provider.Event{text}, block: true},
-			true, func(ev provider.Event) bool { e, ok := ev.(provider.Error); return ok && e.Err.Kind == provider.KindCanceled }},
+			true, func(ev provider.Event) bool {
+				e, ok := ev.(provider.Error)
+				return ok && e.Err.Kind == provider.KindCanceled
+			}},
 		{"panic becomes error", &fakeProvider{events: []provider.Event{text}, panicMsg: "oops"},
 			false, func(ev provider.Event) bool { e, ok := ev.(provider.Error); return ok && e.Err.Message == "oops" }},
 	}
