@@ -1,0 +1,523 @@
+// Package config reads Parley's configuration file: named gateway profiles
+// (dialect, base URL, where the API key comes from, models, extra headers),
+// request defaults, the theme, timeouts and the tools mode. It also resolves
+// a profile's API key from the environment or a key command. It imports no
+// other Parley package; command-line flags are merged on top by the caller.
+//
+// The file is TOML, read from $XDG_CONFIG_HOME/parley/config.toml (or
+// ~/.config/parley/config.toml when XDG_CONFIG_HOME is unset); a missing
+// default file is not an error. Unknown keys, syntax errors and invalid
+// values are errors that name the file, the line where it is known, and
+// what is wrong.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Dialects lists the gateway dialects a profile may name.
+var Dialects = []string{"openai", "cuadra", "gemini"}
+
+// ToolsModes lists the accepted values of the tools setting.
+var ToolsModes = []string{"none", "ask", "auto"}
+
+// Config is the parsed configuration file. The zero value is a valid empty
+// configuration (what Parley uses when no file exists).
+type Config struct {
+	// Path is the file the configuration was read from; "" when none.
+	Path string `toml:"-"`
+
+	// DefaultProvider names the profile used when no --provider is given.
+	DefaultProvider string `toml:"default_provider"`
+	// Theme is a theme name ("dark", "light", "auto", …); "" leaves the
+	// choice to the UI.
+	Theme string `toml:"theme"`
+	// IdleTimeout is the longest silence tolerated mid-stream; 0 = unset.
+	IdleTimeout Duration `toml:"idle_timeout"`
+	// MaxRetries bounds retries after the first attempt; nil = unset.
+	MaxRetries *int `toml:"max_retries"`
+	// Tools is the tools mode: "none", "ask" or "auto"; "" = unset.
+	Tools string `toml:"tools"`
+	// Defaults are request parameters applied to every provider.
+	Defaults Defaults `toml:"defaults"`
+	// Providers are the named gateway profiles, keyed by name.
+	Providers map[string]*Provider `toml:"providers"`
+}
+
+// Defaults are request parameters used unless a flag overrides them.
+// Pointer fields are nil when unset.
+type Defaults struct {
+	Temperature *float64   `toml:"temperature"`
+	TopP        *float64   `toml:"top_p"`
+	MaxTokens   int        `toml:"max_tokens"`
+	Stop        StringList `toml:"stop"`
+	System      string     `toml:"system"`
+}
+
+// Provider is one named gateway profile.
+type Provider struct {
+	// Name is the profile's key in the providers table.
+	Name string `toml:"-"`
+	// Dialect is "openai", "cuadra" or "gemini".
+	Dialect string `toml:"dialect"`
+	// BaseURL includes the version segment, e.g. https://host/v1.
+	BaseURL string `toml:"base_url"`
+	// APIKeyEnv names the environment variable holding the key.
+	APIKeyEnv string `toml:"api_key_env"`
+	// APIKeyCmd is a shell command that prints the key (a password
+	// manager, for example); used when APIKeyEnv is unset or empty.
+	APIKeyCmd string `toml:"api_key_cmd"`
+	// Models lists the models offered for this profile.
+	Models []string `toml:"models"`
+	// DefaultModel is the model used when no -m is given; when empty, the
+	// first entry of Models.
+	DefaultModel string `toml:"default_model"`
+	// Headers are extra HTTP headers sent with every request.
+	Headers map[string]string `toml:"headers"`
+	// UIStream asks the native REST dialect for the UI message stream.
+	UIStream bool `toml:"ui_stream"`
+}
+
+// Model returns the profile's default model: DefaultModel, else the first
+// of Models, else "".
+func (p *Provider) Model() string {
+	if p.DefaultModel != "" {
+		return p.DefaultModel
+	}
+	if len(p.Models) > 0 {
+		return p.Models[0]
+	}
+	return ""
+}
+
+// Duration is a time.Duration written in TOML as a string such as "60s"
+// or "2m30s".
+type Duration struct {
+	time.Duration
+}
+
+// UnmarshalText parses a Go duration string; negative values are refused.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(strings.TrimSpace(string(b)))
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (use a value such as \"60s\" or \"2m\")", string(b))
+	}
+	if v < 0 {
+		return fmt.Errorf("invalid duration %q: must not be negative", string(b))
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration in Go syntax.
+func (d Duration) MarshalText() ([]byte, error) {
+	return []byte(d.Duration.String()), nil
+}
+
+// StringList is a list of strings that may also be written as a single
+// string in TOML (stop = "END" is the same as stop = ["END"]).
+type StringList []string
+
+// UnmarshalTOML accepts a string or an array of strings.
+func (l *StringList) UnmarshalTOML(v any) error {
+	switch x := v.(type) {
+	case string:
+		*l = StringList{x}
+		return nil
+	case []any:
+		out := make(StringList, 0, len(x))
+		for _, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return fmt.Errorf("expected a string or a list of strings, found a list containing %T", e)
+			}
+			out = append(out, s)
+		}
+		*l = out
+		return nil
+	}
+	return fmt.Errorf("expected a string or a list of strings, found %T", v)
+}
+
+// Error is a problem with a configuration file. Line is 0 when the line is
+// not known.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// UnknownProviderError reports a --provider or default_provider that names
+// no profile.
+type UnknownProviderError struct {
+	Name  string
+	Known []string
+	File  string
+}
+
+func (e *UnknownProviderError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "unknown provider %q", e.Name)
+	if len(e.Known) > 0 {
+		fmt.Fprintf(&b, " (configured: %s)", strings.Join(e.Known, ", "))
+	} else if e.File != "" {
+		fmt.Fprintf(&b, " (%s defines no providers)", e.File)
+	} else {
+		b.WriteString(" (no config file; define providers in config.toml or use --base-url)")
+	}
+	return b.String()
+}
+
+// Getenv looks up an environment variable; os.Getenv is the usual choice.
+type Getenv func(string) string
+
+// DefaultPath returns where the configuration file is looked for:
+// $XDG_CONFIG_HOME/parley/config.toml when XDG_CONFIG_HOME is an absolute
+// path, else ~/.config/parley/config.toml (HOME from getenv, then the
+// operating system's idea of the home directory).
+func DefaultPath(getenv Getenv) (string, error) {
+	if dir := getenv("XDG_CONFIG_HOME"); dir != "" && filepath.IsAbs(dir) {
+		return filepath.Join(dir, "parley", "config.toml"), nil
+	}
+	home := getenv("HOME")
+	if home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("cannot find the config directory: set XDG_CONFIG_HOME or HOME")
+		}
+		home = h
+	}
+	return filepath.Join(home, ".config", "parley", "config.toml"), nil
+}
+
+// Load reads the configuration. When explicit is not empty (the --config
+// flag) that file must exist; otherwise the default path is used and a
+// missing file yields an empty configuration.
+func Load(explicit string, getenv Getenv) (*Config, error) {
+	path := explicit
+	if path == "" {
+		p, err := DefaultPath(getenv)
+		if err != nil {
+			return nil, err
+		}
+		path = p
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if explicit == "" && errors.Is(err, fs.ErrNotExist) {
+			return &Config{}, nil
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, &Error{File: path, Msg: "config file not found"}
+		}
+		return nil, &Error{File: path, Msg: "cannot read config file: " + describeIOError(err)}
+	}
+	return Parse(path, data)
+}
+
+func describeIOError(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// Parse decodes and validates configuration data; path is used in error
+// messages and recorded in the result.
+func Parse(path string, data []byte) (*Config, error) {
+	var c Config
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&c)
+	if err != nil {
+		return nil, decodeError(path, data, err)
+	}
+	if undecoded := md.Undecoded(); len(undecoded) > 0 {
+		k := undecoded[0]
+		msg := fmt.Sprintf("unknown key %q", k.String())
+		if hint := keyHint(k); hint != "" {
+			msg += " (" + hint + ")"
+		}
+		return nil, &Error{File: path, Line: locateKey(data, k), Msg: msg}
+	}
+	c.Path = path
+	for name, p := range c.Providers {
+		if p == nil {
+			p = &Provider{}
+			c.Providers[name] = p
+		}
+		p.Name = name
+	}
+	if err := c.validate(data); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// decodeError turns a TOML library error into an *Error with a line.
+func decodeError(path string, data []byte, err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		msg := pe.Message
+		if pe.LastKey != "" && !strings.Contains(msg, pe.LastKey) {
+			msg = fmt.Sprintf("%s: %s", pe.LastKey, msg)
+		}
+		line := pe.Position.Line
+		if line == 0 {
+			line = pe.Line
+		}
+		return &Error{File: path, Line: line, Msg: msg}
+	}
+	// Type mismatches come as "toml: line N (last key "k"): message".
+	msg := strings.TrimPrefix(err.Error(), "toml: ")
+	line := 0
+	if n, rest, ok := cutLinePrefix(msg); ok {
+		line, msg = n, rest
+	}
+	return &Error{File: path, Line: line, Msg: msg}
+}
+
+// cutLinePrefix splits "line 12 (last key "x"): msg" into 12 and
+// "x: msg".
+func cutLinePrefix(s string) (int, string, bool) {
+	var n int
+	if _, err := fmt.Sscanf(s, "line %d", &n); err != nil {
+		return 0, s, false
+	}
+	rest := s[len(fmt.Sprintf("line %d", n)):]
+	if strings.HasPrefix(rest, " (last key ") {
+		if end := strings.Index(rest, "): "); end >= 0 {
+			key := strings.Trim(rest[len(" (last key "):end], `"`)
+			return n, key + ": " + rest[end+3:], true
+		}
+	}
+	return n, strings.TrimPrefix(rest, ": "), true
+}
+
+// keyHint suggests the right spelling for common mistakes.
+func keyHint(k toml.Key) string {
+	last := k[len(k)-1]
+	switch {
+	case len(k) == 1 && slices.Contains([]string{"temperature", "top_p", "max_tokens", "stop", "system"}, last):
+		return fmt.Sprintf("put %s under [defaults]", last)
+	case last == "api_key" || last == "key" || last == "apikey":
+		return "keys are never stored in the config: use api_key_env or api_key_cmd"
+	case len(k) == 2 && k[0] == "providers":
+		return fmt.Sprintf("providers must be tables: [providers.%s]", last)
+	}
+	return ""
+}
+
+func (c *Config) validate(data []byte) error {
+	fail := func(key toml.Key, format string, args ...any) error {
+		return &Error{File: c.Path, Line: locateKey(data, key), Msg: fmt.Sprintf(format, args...)}
+	}
+	for _, name := range c.ProviderNames() {
+		p := c.Providers[name]
+		key := func(k string) toml.Key { return toml.Key{"providers", name, k} }
+		if p.Dialect == "" {
+			return fail(toml.Key{"providers", name}, "provider %q: dialect is required (one of %s)", name, strings.Join(Dialects, ", "))
+		}
+		if !slices.Contains(Dialects, p.Dialect) {
+			return fail(key("dialect"), "provider %q: unknown dialect %q (one of %s)", name, p.Dialect, strings.Join(Dialects, ", "))
+		}
+		if p.BaseURL == "" {
+			return fail(toml.Key{"providers", name}, "provider %q: base_url is required", name)
+		}
+		if err := CheckBaseURL(p.BaseURL); err != nil {
+			return fail(key("base_url"), "provider %q: %v", name, err)
+		}
+		if p.APIKeyEnv != "" && !validEnvName(p.APIKeyEnv) {
+			return fail(key("api_key_env"), "provider %q: api_key_env must name an environment variable, not hold a key", name)
+		}
+		for h := range p.Headers {
+			if h == "" || strings.ContainsAny(h, " \t\r\n:") {
+				return fail(toml.Key{"providers", name, "headers", h}, "provider %q: invalid header name %q", name, h)
+			}
+			if strings.EqualFold(h, "Authorization") || strings.EqualFold(h, "x-goog-api-key") {
+				return fail(toml.Key{"providers", name, "headers", h}, "provider %q: the %s header is set from the API key; do not put keys in the config file", name, h)
+			}
+		}
+	}
+	if c.DefaultProvider != "" {
+		if _, ok := c.Providers[c.DefaultProvider]; !ok {
+			return fail(toml.Key{"default_provider"}, "default_provider %q is not defined (configured: %s)",
+				c.DefaultProvider, strings.Join(c.ProviderNames(), ", "))
+		}
+	}
+	if c.Tools != "" && !slices.Contains(ToolsModes, c.Tools) {
+		return fail(toml.Key{"tools"}, "tools must be one of %s, not %q", strings.Join(ToolsModes, ", "), c.Tools)
+	}
+	if c.MaxRetries != nil && (*c.MaxRetries < 0 || *c.MaxRetries > 100) {
+		return fail(toml.Key{"max_retries"}, "max_retries must be between 0 and 100")
+	}
+	if t := c.Defaults.Temperature; t != nil && (*t < 0 || *t > 2) {
+		return fail(toml.Key{"defaults", "temperature"}, "temperature must be between 0 and 2")
+	}
+	if t := c.Defaults.TopP; t != nil && (*t < 0 || *t > 1) {
+		return fail(toml.Key{"defaults", "top_p"}, "top_p must be between 0 and 1")
+	}
+	if c.Defaults.MaxTokens < 0 {
+		return fail(toml.Key{"defaults", "max_tokens"}, "max_tokens must not be negative")
+	}
+	return nil
+}
+
+// ProviderNames returns the configured profile names, sorted.
+func (c *Config) ProviderNames() []string {
+	names := make([]string, 0, len(c.Providers))
+	for n := range c.Providers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Provider returns the named profile, or an *UnknownProviderError.
+func (c *Config) Provider(name string) (*Provider, error) {
+	if p, ok := c.Providers[name]; ok {
+		return p, nil
+	}
+	return nil, &UnknownProviderError{Name: name, Known: c.ProviderNames(), File: c.Path}
+}
+
+// CheckBaseURL reports whether raw is a usable base URL: http or https,
+// with a host, without credentials, query or fragment.
+func CheckBaseURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("invalid base URL %q", raw)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("base URL %q must start with https:// (or http:// for a local gateway)", raw)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("base URL %q has no host", raw)
+	}
+	if u.User != nil {
+		return fmt.Errorf("base URL must not contain credentials; use api_key_env or api_key_cmd")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("base URL %q must not have a query or fragment", raw)
+	}
+	return nil
+}
+
+// InsecureURLWarning returns a warning when raw is plain http to a host
+// that is not loopback (the key would cross the network unencrypted), and
+// "" otherwise.
+func InsecureURLWarning(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" {
+		return ""
+	}
+	host := u.Hostname()
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return ""
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return ""
+	}
+	return fmt.Sprintf("base URL %s uses plain http to a non-loopback host: the API key and your messages travel unencrypted", u.Scheme+"://"+u.Host)
+}
+
+func validEnvName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_' || (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z'):
+		case r >= '0' && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// locateKey finds the line (1-based) where key is defined in TOML data, or
+// 0. It understands table headers, array-of-table headers, dotted and
+// quoted keys; when key itself is not found it tries its parents.
+func locateKey(data []byte, key toml.Key) int {
+	for n := len(key); n > 0; n-- {
+		if line := findKey(data, key[:n]); line > 0 {
+			return line
+		}
+	}
+	return 0
+}
+
+func findKey(data []byte, want toml.Key) int {
+	var table []string
+	for i, raw := range strings.Split(string(data), "\n") {
+		line := strings.TrimSpace(raw)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if strings.HasPrefix(line, "[") {
+			h := strings.TrimLeft(line, "[")
+			end := strings.Index(h, "]")
+			if end < 0 {
+				continue
+			}
+			table = splitKey(h[:end])
+			if slices.Equal(table, want) {
+				return i + 1
+			}
+			continue
+		}
+		eq := strings.Index(line, "=")
+		if eq < 0 {
+			continue
+		}
+		full := append(slices.Clone(table), splitKey(line[:eq])...)
+		if len(full) >= len(want) && slices.Equal(full[:len(want)], want) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// splitKey splits a dotted TOML key, removing quotes and spaces.
+func splitKey(s string) []string {
+	var parts []string
+	var cur strings.Builder
+	quote := rune(0)
+	for _, r := range s {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '"' || r == '\'':
+			quote = r
+		case r == '.':
+			parts = append(parts, strings.TrimSpace(cur.String()))
+			cur.Reset()
+		case r == ' ' || r == '\t':
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	return append(parts, strings.TrimSpace(cur.String()))
+}
