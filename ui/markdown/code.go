@@ -1,0 +1,213 @@
+package markdown
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/alecthomas/chroma/v2"
+	"github.com/alecthomas/chroma/v2/lexers"
+	"github.com/alecthomas/chroma/v2/styles"
+	"github.com/parley-chat/parley/themes"
+)
+
+// tabWidth is the tab stop used when displaying code; copied code keeps its
+// tabs (see CodeBlocks).
+const tabWidth = 4
+
+// codeFormatter lays out fenced code blocks: one output line per source line,
+// never wrapped, no indentation added, no trailing whitespace, each line
+// self-contained (styling is reset at the end of every line so a view may clip
+// or drop lines freely).
+type codeFormatter struct {
+	theme *themes.Theme
+	style *chroma.Style               // nil: no highlighting
+	sgr   map[chroma.TokenType]string // cached SGR opener per token type ("" = unstyled)
+}
+
+func newCodeFormatter(th *themes.Theme) *codeFormatter {
+	f := &codeFormatter{theme: th, sgr: map[chroma.TokenType]string{}}
+	if th.Chroma != "" {
+		f.style = styles.Get(th.Chroma)
+	}
+	return f
+}
+
+// label renders the line above a code block, such as "─ [3] go".
+func (f *codeFormatter) label(n int, lang string) string {
+	s := "─ [" + strconv.Itoa(n) + "]"
+	if lang != "" {
+		s += " " + lang
+	}
+	return f.theme.CodeLabel.Render(s)
+}
+
+// opener returns the SGR sequence that starts the style of a token type.
+func (f *codeFormatter) opener(tt chroma.TokenType) string {
+	if s, ok := f.sgr[tt]; ok {
+		return s
+	}
+	e := f.style.Get(tt)
+	var p []string
+	if e.Colour.IsSet() {
+		p = append(p, "38;2;"+strconv.Itoa(int(e.Colour.Red()))+";"+
+			strconv.Itoa(int(e.Colour.Green()))+";"+strconv.Itoa(int(e.Colour.Blue())))
+	}
+	if e.Bold == chroma.Yes {
+		p = append(p, "1")
+	}
+	if e.Italic == chroma.Yes {
+		p = append(p, "3")
+	}
+	if e.Underline == chroma.Yes {
+		p = append(p, "4")
+	}
+	s := ""
+	if len(p) > 0 {
+		s = "\x1b[" + strings.Join(p, ";") + "m"
+	}
+	f.sgr[tt] = s
+	return s
+}
+
+// write appends the code's display lines to b, each preceded by prefix and
+// followed by a newline.
+func (f *codeFormatter) write(b *strings.Builder, prefix, code, lang string) {
+	if code == "" {
+		return
+	}
+	if f.style == nil {
+		f.writePlain(b, prefix, code)
+		return
+	}
+	lexer := lexers.Get(lang)
+	if lexer == nil {
+		lexer = lexers.Fallback
+	}
+	lexer = chroma.Coalesce(lexer)
+	it, err := lexer.Tokenise(nil, code)
+	if err != nil {
+		f.writePlain(b, prefix, code)
+		return
+	}
+	var lw lineWriter
+	lw.prefix = prefix
+	lw.b = b
+	for tok := it(); tok != chroma.EOF; tok = it() {
+		open := f.opener(tok.Type)
+		v := tok.Value
+		for {
+			nl := strings.IndexByte(v, '\n')
+			if nl < 0 {
+				lw.add(open, v)
+				break
+			}
+			lw.add(open, v[:nl])
+			lw.endLine()
+			v = v[nl+1:]
+		}
+	}
+	if lw.pending() {
+		lw.endLine()
+	}
+}
+
+func (f *codeFormatter) writePlain(b *strings.Builder, prefix, code string) {
+	for _, line := range strings.Split(code, "\n") {
+		line = strings.TrimRight(expandTabs(line), " ")
+		writePrefix(b, prefix, line == "")
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+}
+
+// writePrefix writes the line prefix, without its trailing spaces when the
+// line is empty.
+func writePrefix(b *strings.Builder, prefix string, empty bool) {
+	if empty {
+		b.Write(trimLine([]byte(prefix)))
+		return
+	}
+	b.WriteString(prefix)
+}
+
+// lineWriter assembles one highlighted line at a time so trailing whitespace
+// can be dropped and tabs expanded with correct columns.
+type lineWriter struct {
+	b      *strings.Builder
+	prefix string
+	line   strings.Builder
+	col    int  // display column within the line (for tab expansion)
+	dirty  bool // something was added to the current line
+}
+
+func (w *lineWriter) pending() bool { return w.dirty }
+
+// add appends text (no newlines) in the given style.
+func (w *lineWriter) add(open, s string) {
+	if s == "" {
+		return
+	}
+	w.dirty = true
+	s = w.expand(s)
+	core := strings.TrimRight(s, " ")
+	if open != "" && core != "" {
+		// Style only the text; trailing spaces stay unstyled so that the
+		// end of the line can be trimmed.
+		w.line.WriteString(open)
+		w.line.WriteString(core)
+		w.line.WriteString("\x1b[m")
+		w.line.WriteString(s[len(core):])
+		return
+	}
+	w.line.WriteString(s)
+}
+
+// expand replaces tabs by spaces up to the next tab stop and advances col.
+func (w *lineWriter) expand(s string) string {
+	if strings.IndexByte(s, '\t') < 0 {
+		w.col += len([]rune(s))
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r == '\t' {
+			n := tabWidth - w.col%tabWidth
+			b.WriteString(strings.Repeat(" ", n))
+			w.col += n
+			continue
+		}
+		b.WriteRune(r)
+		w.col++
+	}
+	return b.String()
+}
+
+func (w *lineWriter) endLine() {
+	line := strings.TrimRight(w.line.String(), " ")
+	writePrefix(w.b, w.prefix, line == "")
+	w.b.WriteString(line)
+	w.b.WriteByte('\n')
+	w.line.Reset()
+	w.col = 0
+	w.dirty = false
+}
+
+// expandTabs expands tabs in a plain line.
+func expandTabs(s string) string {
+	if strings.IndexByte(s, '\t') < 0 {
+		return s
+	}
+	var b strings.Builder
+	col := 0
+	for _, r := range s {
+		if r == '\t' {
+			n := tabWidth - col%tabWidth
+			b.WriteString(strings.Repeat(" ", n))
+			col += n
+			continue
+		}
+		b.WriteRune(r)
+		col++
+	}
+	return b.String()
+}
