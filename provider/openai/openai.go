@@ -1,0 +1,202 @@
+// Package openai speaks the OpenAI-compatible chat completions dialect
+// (/chat/completions over SSE with a bearer key), as served by OpenAI,
+// OpenRouter, Groq, DeepSeek and the seed gateways. Request and response
+// types come from github.com/sashabaranov/go-openai; the chat stream is
+// decoded by Parley's own SSE decoder because go-openai's reader fails on
+// real traffic (keep-alive comment runs, event: error, reasoning fields).
+package openai
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	goopenai "github.com/sashabaranov/go-openai"
+
+	"github.com/parley-chat/parley/provider"
+)
+
+// Provider is an OpenAI-compatible gateway. It is safe for concurrent use.
+type Provider struct {
+	name    string
+	baseURL string
+	key     string
+	tr      *provider.Transport
+}
+
+// New validates opts and returns the dialect's Provider.
+func New(opts provider.Options) (*Provider, error) {
+	base := strings.TrimRight(opts.BaseURL, "/")
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("openai: base URL %q is not an http(s) URL", opts.BaseURL)
+	}
+	name := opts.Name
+	if name == "" {
+		name = "openai"
+	}
+	return &Provider{name: name, baseURL: base, key: opts.APIKey, tr: provider.NewTransport(opts)}, nil
+}
+
+// Name returns the profile name.
+func (p *Provider) Name() string { return p.name }
+
+// Dialect returns "openai".
+func (p *Provider) Dialect() string { return "openai" }
+
+// Transport returns the shared HTTP machinery, for endpoints built on top
+// of this dialect (images).
+func (p *Provider) Transport() *provider.Transport { return p.tr }
+
+// BaseURL returns the base URL, without a trailing slash.
+func (p *Provider) BaseURL() string { return p.baseURL }
+
+// NewRequest builds an authenticated request to {base}/{path}.
+func (p *Provider) NewRequest(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, p.baseURL+"/"+strings.TrimLeft(path, "/"), rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if p.key != "" {
+		req.Header.Set("Authorization", "Bearer "+p.key)
+	}
+	return req, nil
+}
+
+// chatRequest is go-openai's request with sampling fields that can carry
+// an explicit zero (go-openai's float32 fields drop temperature 0).
+type chatRequest struct {
+	goopenai.ChatCompletionRequest
+	Temperature *float64 `json:"temperature,omitempty"`
+	TopP        *float64 `json:"top_p,omitempty"`
+}
+
+// buildBody maps a dialect-neutral request to the wire body.
+func buildBody(req *provider.Request, stream bool) ([]byte, error) {
+	cr := chatRequest{Temperature: req.Temperature, TopP: req.TopP}
+	cr.Model = req.Model
+	cr.Stream = stream
+	cr.MaxTokens = req.MaxTokens
+	cr.Stop = req.Stop
+	if stream {
+		cr.StreamOptions = &goopenai.StreamOptions{IncludeUsage: true}
+	}
+	if req.Reasoning.Enabled && req.Reasoning.Effort != "" {
+		cr.ReasoningEffort = req.Reasoning.Effort
+	}
+	for _, m := range req.Messages {
+		msg := goopenai.ChatCompletionMessage{Role: string(m.Role), Content: m.Content, ToolCallID: m.ToolCallID}
+		if m.Role == provider.RoleTool {
+			msg.Name = m.Name
+		}
+		for _, tc := range m.ToolCalls {
+			msg.ToolCalls = append(msg.ToolCalls, goopenai.ToolCall{
+				ID: tc.ID, Type: goopenai.ToolTypeFunction,
+				Function: goopenai.FunctionCall{Name: tc.Name, Arguments: tc.Arguments},
+			})
+		}
+		cr.Messages = append(cr.Messages, msg)
+	}
+	for _, t := range req.Tools {
+		var params any = t.Parameters
+		if len(t.Parameters) == 0 {
+			params = json.RawMessage(`{"type":"object","properties":{}}`)
+		}
+		cr.Tools = append(cr.Tools, goopenai.Tool{Type: goopenai.ToolTypeFunction, Function: &goopenai.FunctionDefinition{
+			Name: t.Name, Description: t.Description, Parameters: params,
+		}})
+	}
+	if rf := req.ResponseFormat; rf != nil {
+		f := &goopenai.ChatCompletionResponseFormat{Type: goopenai.ChatCompletionResponseFormatType(rf.Type)}
+		if rf.Type == "json_schema" {
+			f.JSONSchema = &goopenai.ChatCompletionResponseFormatJSONSchema{Name: rf.Name, Schema: rf.Schema, Strict: rf.Strict}
+		}
+		cr.ResponseFormat = f
+	}
+	return json.Marshal(cr)
+}
+
+// Stream implements provider.Provider.
+func (p *Provider) Stream(ctx context.Context, req *provider.Request, emit func(provider.Event)) error {
+	body, err := buildBody(req, true)
+	if err != nil {
+		return finish(emit, &provider.APIError{Kind: provider.KindStream, Title: "bad request", Message: err.Error()})
+	}
+	resp, err := p.tr.Do(ctx, func(ctx context.Context) (*http.Request, error) {
+		r, err := p.NewRequest(ctx, http.MethodPost, "chat/completions", body)
+		if err == nil {
+			r.Header.Set("Accept", "text/event-stream")
+		}
+		return r, err
+	}, emit)
+	if err != nil {
+		return finish(emit, err.(*provider.APIError))
+	}
+	defer resp.Body.Close()
+	emit(provider.Started{Status: resp.StatusCode})
+	d := newDecoder(emit)
+	if isJSON(resp.Header.Get("Content-Type")) {
+		// The gateway ignored stream:true (or answered in JSON anyway).
+		data, err := io.ReadAll(io.LimitReader(resp.Body, provider.DefaultMaxEventSize))
+		if err != nil {
+			return finish(emit, p.tr.StreamError(ctx, err, false))
+		}
+		return finish(emit, d.whole(data))
+	}
+	return finish(emit, d.run(ctx, p.tr, resp.Body))
+}
+
+// finish emits the terminal event for err (nil: the Done was already
+// emitted) and returns err as the interface's error.
+func finish(emit func(provider.Event), ae *provider.APIError) error {
+	if ae == nil {
+		return nil
+	}
+	emit(provider.Error{Err: ae})
+	return ae
+}
+
+// isJSON reports a JSON content type. Anything else on a 2xx answer to a
+// streaming request is read as SSE, the usual framing even where a gateway
+// labels it text/plain.
+func isJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// Models lists the gateway's models.
+func (p *Provider) Models(ctx context.Context) ([]provider.Model, error) {
+	resp, err := p.tr.Do(ctx, func(ctx context.Context) (*http.Request, error) {
+		return p.NewRequest(ctx, http.MethodGet, "models", nil)
+	}, func(provider.Event) {})
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var list goopenai.ModelsList
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, p.tr.StreamError(ctx, err, false)
+	}
+	if err := json.Unmarshal(data, &list); err != nil {
+		return nil, &provider.APIError{Kind: provider.KindStream, Title: "malformed model list", Message: err.Error()}
+	}
+	out := make([]provider.Model, 0, len(list.Models))
+	for _, m := range list.Models {
+		out = append(out, provider.Model{ID: m.ID, OwnedBy: m.OwnedBy, Created: m.CreatedAt})
+	}
+	return out, nil
+}

@@ -1,0 +1,370 @@
+package openai
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+
+	"github.com/parley-chat/parley/provider"
+)
+
+// chunk is one chat.completion.chunk as real gateways send it: the OpenAI
+// fields plus reasoning in every spelling seen (reasoning_content,
+// reasoning, reasoning_details), an in-band error object, Groq's x_groq
+// usage, and citations.
+type chunk struct {
+	ID      string                  `json:"id"`
+	Model   string                  `json:"model"`
+	Choices []choice                `json:"choices"`
+	Usage   *usage                  `json:"usage"`
+	XGroq   *struct{ Usage *usage } `json:"x_groq"`
+	Error   json.RawMessage         `json:"error"`
+	// Citations is Perplexity's list of source URLs.
+	Citations []string `json:"citations"`
+}
+
+type choice struct {
+	Index        int     `json:"index"`
+	Delta        delta   `json:"delta"`
+	Message      *delta  `json:"message"` // non-streamed completions
+	FinishReason *string `json:"finish_reason"`
+}
+
+type delta struct {
+	Role             string            `json:"role"`
+	Content          *string           `json:"content"`
+	ReasoningContent *string           `json:"reasoning_content"`
+	Reasoning        *string           `json:"reasoning"`
+	ReasoningDetails []reasoningDetail `json:"reasoning_details"`
+	ToolCalls        []toolCallDelta   `json:"tool_calls"`
+	Annotations      []annotation      `json:"annotations"`
+	Refusal          *string           `json:"refusal"`
+}
+
+type reasoningDetail struct {
+	Type    string `json:"type"`
+	Text    string `json:"text"`
+	Summary string `json:"summary"`
+}
+
+type toolCallDelta struct {
+	Index    *int   `json:"index"`
+	ID       string `json:"id"`
+	Function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
+}
+
+type annotation struct {
+	Type        string `json:"type"`
+	URLCitation *struct {
+		URL   string `json:"url"`
+		Title string `json:"title"`
+	} `json:"url_citation"`
+}
+
+type usage struct {
+	PromptTokens            int `json:"prompt_tokens"`
+	CompletionTokens        int `json:"completion_tokens"`
+	TotalTokens             int `json:"total_tokens"`
+	CompletionTokensDetails *struct {
+		ReasoningTokens int `json:"reasoning_tokens"`
+	} `json:"completion_tokens_details"`
+	PromptTokensDetails *struct {
+		CachedTokens int `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
+}
+
+func (u *usage) event() provider.Usage {
+	ev := provider.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, TotalTokens: u.TotalTokens}
+	if ev.TotalTokens == 0 {
+		ev.TotalTokens = ev.InputTokens + ev.OutputTokens
+	}
+	if u.CompletionTokensDetails != nil {
+		ev.ReasoningTokens = u.CompletionTokensDetails.ReasoningTokens
+	}
+	if u.PromptTokensDetails != nil {
+		ev.CachedTokens = u.PromptTokensDetails.CachedTokens
+	}
+	return ev
+}
+
+// toolCallState assembles one tool call from its fragments.
+type toolCallState struct {
+	index int
+	id    string
+	name  string
+	args  strings.Builder
+}
+
+// decoder folds chunks into events. It keeps the state a stream needs:
+// tool calls under assembly, the finish reason, the last usage, sources
+// already reported.
+type decoder struct {
+	emit     func(provider.Event)
+	calls    []*toolCallState
+	finish   string
+	usage    *provider.Usage
+	sources  map[string]bool
+	partial  bool // some answer content has been emitted
+	started  bool
+	noIndexN int // calls seen without an index
+}
+
+func newDecoder(emit func(provider.Event)) *decoder {
+	return &decoder{emit: emit}
+}
+
+// run reads an SSE body to its end and returns nil after emitting Done,
+// or the error that ended the stream.
+func (d *decoder) run(ctx context.Context, tr *provider.Transport, body io.Reader) *provider.APIError {
+	sse := provider.NewSSEDecoder(body, 0)
+	for {
+		ev, err := sse.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return d.end(false)
+			}
+			return d.fail(tr.StreamError(ctx, err, d.partial))
+		}
+		if ev.Raw {
+			// Not SSE at all: an error object some gateways write bare.
+			if ae := inbandError([]byte(ev.Data)); ae != nil {
+				return d.fail(ae)
+			}
+			continue
+		}
+		data := strings.TrimSpace(ev.Data)
+		if data == "[DONE]" {
+			return d.end(true)
+		}
+		if data == "" {
+			continue
+		}
+		if ev.Event == "error" {
+			ae := inbandError([]byte(data))
+			if ae == nil {
+				ae = &provider.APIError{Kind: provider.KindStream, Title: "stream error", Message: data}
+			}
+			return d.fail(ae)
+		}
+		if ae := d.chunk([]byte(data)); ae != nil {
+			return d.fail(ae)
+		}
+	}
+}
+
+// whole handles a non-streamed chat.completion (or an error object) that a
+// gateway sent in reply to a streaming request.
+func (d *decoder) whole(data []byte) *provider.APIError {
+	if ae := d.chunk(bytes.TrimSpace(data)); ae != nil {
+		return d.fail(ae)
+	}
+	return d.end(true)
+}
+
+// chunk processes one data payload.
+func (d *decoder) chunk(data []byte) *provider.APIError {
+	var c chunk
+	if err := json.Unmarshal(data, &c); err != nil {
+		return &provider.APIError{Kind: provider.KindStream, Title: "malformed stream",
+			Message: "a stream event is not valid JSON: " + excerpt(data)}
+	}
+	for i := range c.Choices {
+		ch := &c.Choices[i]
+		if ch.Index != 0 {
+			continue // Parley asks for one choice; ignore any others
+		}
+		dl := &ch.Delta
+		if ch.Message != nil {
+			dl = ch.Message
+		}
+		d.delta(dl)
+		if ch.FinishReason != nil && *ch.FinishReason != "" {
+			d.finish = *ch.FinishReason
+		}
+	}
+	for _, u := range c.Citations {
+		d.source(u, "")
+	}
+	if c.Usage != nil {
+		u := c.Usage.event()
+		d.usage = &u
+	} else if c.XGroq != nil && c.XGroq.Usage != nil {
+		u := c.XGroq.Usage.event()
+		d.usage = &u
+	}
+	if len(c.Error) > 0 && string(c.Error) != "null" {
+		return errorFromRaw(c.Error)
+	}
+	return nil
+}
+
+func (d *decoder) delta(dl *delta) {
+	// Reasoning: the first spelling present wins, so a gateway that sends
+	// the same text as both reasoning and reasoning_details counts once.
+	switch {
+	case dl.ReasoningContent != nil && *dl.ReasoningContent != "":
+		d.emit(provider.ReasoningDelta{Text: *dl.ReasoningContent})
+	case dl.Reasoning != nil && *dl.Reasoning != "":
+		d.emit(provider.ReasoningDelta{Text: *dl.Reasoning})
+	default:
+		for _, rd := range dl.ReasoningDetails {
+			text := rd.Text
+			if text == "" {
+				text = rd.Summary
+			}
+			if text != "" && rd.Type != "reasoning.encrypted" {
+				d.emit(provider.ReasoningDelta{Text: text})
+			}
+		}
+	}
+	if dl.Content != nil && *dl.Content != "" {
+		d.partial = true
+		d.emit(provider.TextDelta{Text: *dl.Content})
+	}
+	if dl.Refusal != nil && *dl.Refusal != "" {
+		d.partial = true
+		d.emit(provider.TextDelta{Text: *dl.Refusal})
+	}
+	for _, a := range dl.Annotations {
+		if a.URLCitation != nil {
+			d.source(a.URLCitation.URL, a.URLCitation.Title)
+		}
+	}
+	for i := range dl.ToolCalls {
+		d.toolCall(&dl.ToolCalls[i])
+	}
+}
+
+// toolCall merges one fragment. Fragments are matched by index; a gateway
+// that sends no index (Mistral) sends each call whole, so a fragment with
+// a new id starts a new call and one with neither continues the last.
+func (d *decoder) toolCall(f *toolCallDelta) {
+	var st *toolCallState
+	if f.Index != nil {
+		for _, c := range d.calls {
+			if c.index == *f.Index {
+				st = c
+				break
+			}
+		}
+		if st == nil {
+			st = &toolCallState{index: *f.Index}
+			d.calls = append(d.calls, st)
+		}
+	} else {
+		if n := len(d.calls); n > 0 && (f.ID == "" || f.ID == d.calls[n-1].id) {
+			st = d.calls[n-1]
+		} else {
+			d.noIndexN++
+			st = &toolCallState{index: -d.noIndexN}
+			d.calls = append(d.calls, st)
+		}
+	}
+	if st.id == "" && f.ID != "" {
+		st.id = f.ID
+	}
+	if st.name == "" && f.Function.Name != "" {
+		st.name = f.Function.Name
+	}
+	st.args.WriteString(f.Function.Arguments)
+	d.partial = true
+}
+
+func (d *decoder) source(url, title string) {
+	if url == "" {
+		return
+	}
+	if d.sources == nil {
+		d.sources = map[string]bool{}
+	}
+	if d.sources[url] {
+		return
+	}
+	d.sources[url] = true
+	d.emit(provider.Source{URL: url, Title: title})
+}
+
+// flush emits the assembled tool calls and the usage.
+func (d *decoder) flush() {
+	for _, c := range d.calls {
+		d.emit(provider.ToolCallEvent{ToolCall: provider.ToolCall{ID: c.id, Name: c.name, Arguments: c.args.String()}})
+	}
+	d.calls = nil
+	if d.usage != nil {
+		d.emit(*d.usage)
+		d.usage = nil
+	}
+}
+
+// end closes a stream that ran out. Without [DONE] and without a finish
+// reason the answer was cut off: that is an error, with the partial
+// answer kept.
+func (d *decoder) end(sawDone bool) *provider.APIError {
+	if !sawDone && d.finish == "" {
+		return d.fail(&provider.APIError{Kind: provider.KindStream, Title: "stream ended early",
+			Message: "the gateway closed the stream before the answer finished"})
+	}
+	reason := d.finish
+	if reason == "" {
+		reason = "stop"
+		if len(d.calls) > 0 {
+			reason = "tool_calls"
+		}
+	}
+	d.flush()
+	d.emit(provider.Done{FinishReason: reason})
+	return nil
+}
+
+// fail reports usage (still worth knowing) and marks the error partial.
+// Tool calls under assembly are dropped: arguments cut off mid-way must
+// never be run.
+func (d *decoder) fail(ae *provider.APIError) *provider.APIError {
+	if d.usage != nil {
+		d.emit(*d.usage)
+		d.usage = nil
+	}
+	ae.Partial = ae.Partial || d.partial
+	return ae
+}
+
+// inbandError reads {"error":…} written inside a stream.
+func inbandError(data []byte) *provider.APIError {
+	var wrap struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(bytes.TrimSpace(data), &wrap) != nil || len(wrap.Error) == 0 || string(wrap.Error) == "null" {
+		return nil
+	}
+	return errorFromRaw(wrap.Error)
+}
+
+func errorFromRaw(raw json.RawMessage) *provider.APIError {
+	body, _ := json.Marshal(map[string]json.RawMessage{"error": raw})
+	ae := provider.ParseErrorBody(0, body)
+	ae.Kind = provider.KindStream
+	var extra struct {
+		StatusCode int `json:"status_code"`
+	}
+	if json.Unmarshal(raw, &extra) == nil && ae.Status == 0 && extra.StatusCode > 0 {
+		ae.Status = extra.StatusCode
+	}
+	if ae.Title == "" {
+		ae.Title = "error from the gateway"
+	}
+	return ae
+}
+
+func excerpt(b []byte) string {
+	const max = 120
+	if len(b) > max {
+		return string(b[:max]) + "…"
+	}
+	return string(b)
+}

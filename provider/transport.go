@@ -1,0 +1,316 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Retry policy, as in the official OpenAI SDKs: exponential backoff from
+// 0.5 s, capped at 8 s, with up to 25% jitter subtracted.
+const (
+	initialBackoff = 500 * time.Millisecond
+	maxBackoff     = 8 * time.Second
+	// QueueTimeout is how long Parley keeps waiting while an auto-queueing
+	// gateway answers 429 "queued": the seed gateway's documented maximum.
+	QueueTimeout = 2 * time.Minute
+	// maxRetryAfter caps a Retry-After a gateway asks for.
+	maxRetryAfter = 5 * time.Minute
+	// DefaultIdleTimeout is the longest silence tolerated mid-stream.
+	DefaultIdleTimeout = 60 * time.Second
+	// headerTimeout bounds the wait for response headers. An auto-queueing
+	// gateway may hold a request for up to two minutes before it answers.
+	headerTimeout = QueueTimeout + 30*time.Second
+)
+
+// ErrIdleTimeout is returned by a response body that stayed silent for
+// longer than the idle timeout.
+var ErrIdleTimeout = errors.New("stream idle timeout")
+
+// Transport is the one place where Parley talks HTTP to a gateway: it
+// sends a request, reads rate-limit headers from every response, retries
+// what is worth retrying, turns error responses into *APIError, and guards
+// streaming bodies with an idle timeout. Every dialect uses it.
+// A Transport is safe for concurrent use.
+type Transport struct {
+	client      *http.Client
+	maxRetries  int
+	idleTimeout time.Duration
+	secret      string
+	headers     map[string]string
+	now         func() time.Time
+	sleep       func(ctx context.Context, d time.Duration) error
+}
+
+var (
+	defaultClientOnce sync.Once
+	defaultClient     *http.Client
+)
+
+// sharedClient is an HTTP client with connection-level timeouts only: the
+// overall duration of a streamed answer is unbounded, silence is bounded
+// by the idle timeout instead.
+func sharedClient() *http.Client {
+	defaultClientOnce.Do(func() {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.ResponseHeaderTimeout = headerTimeout
+		tr.DialContext = (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+		tr.TLSHandshakeTimeout = 15 * time.Second
+		defaultClient = &http.Client{Transport: tr}
+	})
+	return defaultClient
+}
+
+// NewTransport builds a Transport from a dialect's options.
+func NewTransport(o Options) *Transport {
+	t := &Transport{
+		client:      o.HTTPClient,
+		maxRetries:  o.MaxRetries,
+		idleTimeout: o.IdleTimeout,
+		secret:      o.APIKey,
+		headers:     o.Headers,
+		now:         o.Now,
+		sleep:       o.Sleep,
+	}
+	if t.client == nil {
+		t.client = sharedClient()
+	}
+	if t.maxRetries < 0 {
+		t.maxRetries = 0
+	}
+	if t.idleTimeout <= 0 {
+		t.idleTimeout = DefaultIdleTimeout
+	}
+	if t.now == nil {
+		t.now = time.Now
+	}
+	if t.sleep == nil {
+		t.sleep = sleepCtx
+	}
+	return t
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// Secret returns the API key the transport redacts from errors.
+func (t *Transport) Secret() string { return t.secret }
+
+// Now returns the transport's clock reading.
+func (t *Transport) Now() time.Time { return t.now() }
+
+// Do sends the request that build makes, once per attempt (so a body can
+// be sent again and a header such as Idempotency-Key can be kept the same
+// across retries). For every response, success or error, it emits the
+// rate-limit scopes found in the headers. It retries connection errors
+// before the first byte and 408, 409, 429 and 5xx answers, waiting as
+// Retry-After / retry-after-ms say or with jittered exponential backoff,
+// and emits a Retry event before each wait. It never retries 400, 401,
+// 403 or 404.
+//
+// On success it returns the 2xx response; its body is guarded by the idle
+// timeout and the caller must close it. Otherwise it returns an *APIError
+// (redacted of the key).
+func (t *Transport) Do(ctx context.Context, build func(ctx context.Context) (*http.Request, error), emit func(Event)) (*http.Response, error) {
+	var queued time.Duration
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, t.canceled(err)
+		}
+		req, err := build(ctx)
+		if err != nil {
+			return nil, &APIError{Kind: KindNetwork, Title: "bad request", Message: t.redact(err.Error()), Cause: err}
+		}
+		for k, v := range t.headers {
+			if req.Header.Get(k) == "" {
+				req.Header.Set(k, v)
+			}
+		}
+		if req.Header.Get("User-Agent") == "" {
+			req.Header.Set("User-Agent", "parley")
+		}
+		resp, err := t.client.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, t.canceled(ctx.Err())
+			}
+			ae := &APIError{Kind: KindNetwork, Title: "connection failed", Message: t.redact(netMessage(err)), Cause: err}
+			wait := backoff(attempt)
+			if attempt >= t.maxRetries {
+				return nil, ae
+			}
+			emit(Retry{Attempt: attempt + 1, Max: t.maxRetries, Wait: wait, Message: ae.Message})
+			if err := t.sleep(ctx, wait); err != nil {
+				return nil, t.canceled(err)
+			}
+			continue
+		}
+		now := t.now()
+		for _, rl := range ParseRateLimits(resp.Header, now) {
+			emit(rl)
+		}
+		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			resp.Body = newIdleBody(resp.Body, t.idleTimeout)
+			return resp, nil
+		}
+		ae := t.readError(resp, now)
+		if !retryable(resp.StatusCode) {
+			return nil, ae
+		}
+		wait := backoff(attempt)
+		if ae.RetryAfter > 0 {
+			wait = min(ae.RetryAfter, maxRetryAfter)
+		}
+		// A 429 from an auto-queueing gateway is a place in its queue: keep
+		// waiting (within the gateway's documented queue time) even past
+		// --max-retries, unless retries are off altogether.
+		isQueue := resp.StatusCode == http.StatusTooManyRequests && t.maxRetries > 0
+		if isQueue {
+			if queued+wait > QueueTimeout && attempt >= t.maxRetries {
+				return nil, ae
+			}
+			queued += wait
+		} else if attempt >= t.maxRetries {
+			return nil, ae
+		}
+		emit(Retry{Attempt: attempt + 1, Max: t.maxRetries, Status: resp.StatusCode, Wait: wait,
+			Queued: resp.StatusCode == http.StatusTooManyRequests, Message: ae.Message})
+		if err := t.sleep(ctx, wait); err != nil {
+			return nil, t.canceled(err)
+		}
+	}
+}
+
+// retryable reports whether a status is worth another attempt.
+func retryable(status int) bool {
+	switch status {
+	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooManyRequests:
+		return true
+	}
+	return status >= 500
+}
+
+// backoff is the wait before retry number attempt+1.
+func backoff(attempt int) time.Duration {
+	d := initialBackoff << min(attempt, 10)
+	if d > maxBackoff {
+		d = maxBackoff
+	}
+	jitter := 1 - 0.25*rand.Float64()
+	return time.Duration(float64(d) * jitter)
+}
+
+// readError reads an error response (at most 64 KB) into an APIError.
+func (t *Transport) readError(resp *http.Response, now time.Time) *APIError {
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	ae := ParseErrorBody(resp.StatusCode, body)
+	if d, ok := ParseRetryAfter(resp.Header, now); ok {
+		ae.RetryAfter = d
+	}
+	ae.Redact(t.secret)
+	return ae
+}
+
+func (t *Transport) canceled(err error) *APIError {
+	return &APIError{Kind: KindCanceled, Title: "canceled", Message: "request canceled", Cause: err}
+}
+
+// StreamError turns an error met while reading a response body into an
+// APIError: an idle timeout, a cancelled context, or a broken connection.
+// partial says whether some of the answer had streamed already.
+func (t *Transport) StreamError(ctx context.Context, err error, partial bool) *APIError {
+	var ae *APIError
+	switch {
+	case errors.As(err, &ae):
+	case ctx.Err() != nil:
+		ae = t.canceled(ctx.Err())
+	case errors.Is(err, ErrIdleTimeout):
+		ae = &APIError{Kind: KindTimeout, Title: "stream stalled",
+			Message: fmt.Sprintf("no data from the gateway for %s (--idle-timeout)", t.idleTimeout), Cause: err}
+	case errors.Is(err, ErrEventTooLarge):
+		ae = &APIError{Kind: KindStream, Title: "malformed stream", Message: err.Error(), Cause: err}
+	default:
+		ae = &APIError{Kind: KindNetwork, Title: "connection lost", Message: t.redact(netMessage(err)), Cause: err}
+	}
+	ae.Partial = ae.Partial || partial
+	ae.Redact(t.secret)
+	return ae
+}
+
+// Redact removes the key from a message.
+func (t *Transport) redact(s string) string {
+	if len(t.secret) >= 4 {
+		s = strings.ReplaceAll(s, t.secret, "[redacted]")
+	}
+	return s
+}
+
+// netMessage shortens Go's network errors to what a person needs.
+func netMessage(err error) string {
+	var ue interface{ Unwrap() error }
+	msg := err.Error()
+	if errors.As(err, &ue) {
+		// *url.Error repeats the method and URL; keep the cause.
+		if inner := ue.Unwrap(); inner != nil && strings.Contains(msg, "\"") {
+			msg = inner.Error()
+		}
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return "the connection closed unexpectedly"
+	}
+	return msg
+}
+
+// idleBody closes the underlying body when no byte has arrived for the
+// timeout, so a Read blocked on a stalled stream returns ErrIdleTimeout.
+type idleBody struct {
+	rc      io.ReadCloser
+	timeout time.Duration
+	timer   *time.Timer
+	fired   atomic.Bool
+}
+
+func newIdleBody(rc io.ReadCloser, timeout time.Duration) *idleBody {
+	b := &idleBody{rc: rc, timeout: timeout}
+	b.timer = time.AfterFunc(timeout, func() {
+		b.fired.Store(true)
+		rc.Close()
+	})
+	return b
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 && !b.fired.Load() {
+		b.timer.Reset(b.timeout)
+	}
+	if err != nil && b.fired.Load() {
+		return n, ErrIdleTimeout
+	}
+	return n, err
+}
+
+func (b *idleBody) Close() error {
+	b.timer.Stop()
+	return b.rc.Close()
+}
