@@ -79,6 +79,13 @@ type Request struct {
 	Stop           []string         `json:"stop,omitempty"`
 	ResponseFormat *ResponseFormat  `json:"response_format,omitempty"`
 	Reasoning      ReasoningOptions `json:"reasoning,omitempty"`
+	// ChatID continues a conversation the gateway keeps (the native REST
+	// dialect): the gateway already holds the first KnownMessages entries
+	// of Messages under this id (as reported by a Started event), so only
+	// the rest need sending. Dialects without gateway-side conversations
+	// ignore both and send Messages whole.
+	ChatID        string `json:"chat_id,omitempty"`
+	KnownMessages int    `json:"known_messages,omitempty"`
 }
 
 // Model describes one model a gateway offers.
