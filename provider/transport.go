@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -172,7 +173,13 @@ func (t *Transport) Do(ctx context.Context, build func(ctx context.Context) (*ht
 			resp.Body = newIdleBody(resp.Body, t.idleTimeout)
 			return resp, nil
 		}
-		ae := t.readError(resp, now)
+		ae, body := t.readError(resp, now)
+		// OpenRouter reports its limits inside the 429 body instead.
+		if resp.StatusCode == http.StatusTooManyRequests && len(ParseRateLimits(resp.Header, now)) == 0 {
+			for _, rl := range ParseRateLimits(embeddedHeaders(body), now) {
+				emit(rl)
+			}
+		}
 		if !retryable(resp.StatusCode) {
 			return nil, ae
 		}
@@ -219,8 +226,9 @@ func backoff(attempt int) time.Duration {
 	return time.Duration(float64(d) * jitter)
 }
 
-// readError reads an error response (at most 64 KB) into an APIError.
-func (t *Transport) readError(resp *http.Response, now time.Time) *APIError {
+// readError reads an error response (at most 64 KB) into an APIError
+// and returns the body too.
+func (t *Transport) readError(resp *http.Response, now time.Time) (*APIError, []byte) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	ae := ParseErrorBody(resp.StatusCode, body)
@@ -228,7 +236,27 @@ func (t *Transport) readError(resp *http.Response, now time.Time) *APIError {
 		ae.RetryAfter = d
 	}
 	ae.Redact(t.secret)
-	return ae
+	return ae, body
+}
+
+// embeddedHeaders reads the response headers some gateways copy into an
+// error body at error.metadata.headers.
+func embeddedHeaders(body []byte) http.Header {
+	var wrap struct {
+		Error struct {
+			Metadata struct {
+				Headers map[string]json.RawMessage `json:"headers"`
+			} `json:"metadata"`
+		} `json:"error"`
+	}
+	h := http.Header{}
+	if json.Unmarshal(body, &wrap) != nil {
+		return h
+	}
+	for k, v := range wrap.Error.Metadata.Headers {
+		h.Set(k, rawScalar(v))
+	}
+	return h
 }
 
 func (t *Transport) canceled(err error) *APIError {
