@@ -1,0 +1,99 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/parley-chat/parley/themes"
+)
+
+// keyMap holds every key the chat reacts to beyond plain text editing.
+type keyMap struct {
+	Send          key.Binding
+	Newline       key.Binding
+	HistoryPrev   key.Binding
+	HistoryNext   key.Binding
+	Complete      key.Binding
+	Editor        key.Binding
+	Cancel        key.Binding
+	Quit          key.Binding
+	PageUp        key.Binding
+	PageDown      key.Binding
+	Top           key.Binding
+	Bottom        key.Binding
+	ToggleThought key.Binding
+	HideThoughts  key.Binding
+	CopyBlock     key.Binding
+	CopyAnswer    key.Binding
+	Help          key.Binding
+	Close         key.Binding
+}
+
+func defaultKeys() keyMap {
+	return keyMap{
+		Send:          key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send the prompt")),
+		Newline:       key.NewBinding(key.WithKeys("alt+enter", "ctrl+j"), key.WithHelp("alt+enter / ctrl+j", "new line")),
+		HistoryPrev:   key.NewBinding(key.WithKeys("up"), key.WithHelp("↑ (empty input)", "earlier prompts")),
+		HistoryNext:   key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "later prompts while recalling")),
+		Complete:      key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete a /command or model")),
+		Editor:        key.NewBinding(key.WithKeys("ctrl+o"), key.WithHelp("ctrl+o", "edit the prompt in $EDITOR")),
+		Cancel:        key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "stop the answer; quit when idle")),
+		Quit:          key.NewBinding(key.WithKeys("ctrl+d"), key.WithHelp("ctrl+d", "quit")),
+		PageUp:        key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup / wheel", "scroll up")),
+		PageDown:      key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn / wheel", "scroll down")),
+		Top:           key.NewBinding(key.WithKeys("home", "ctrl+home"), key.WithHelp("home (empty input)", "top of the transcript")),
+		Bottom:        key.NewBinding(key.WithKeys("end", "ctrl+end"), key.WithHelp("end (empty input)", "bottom; follow new output")),
+		ToggleThought: key.NewBinding(key.WithKeys("ctrl+t"), key.WithHelp("ctrl+t", "expand / collapse the last reasoning")),
+		HideThoughts:  key.NewBinding(key.WithKeys("alt+t"), key.WithHelp("alt+t", "hide / show reasoning entirely")),
+		CopyBlock:     key.NewBinding(key.WithKeys("ctrl+y"), key.WithHelp("ctrl+y", "copy the last code block")),
+		CopyAnswer:    key.NewBinding(key.WithKeys("alt+y"), key.WithHelp("alt+y", "copy the last answer")),
+		Help:          key.NewBinding(key.WithKeys("f1", "?"), key.WithHelp("? (empty input) / f1", "this help")),
+		Close:         key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close help or completion")),
+	}
+}
+
+// all lists the bindings in the order the help overlay shows them.
+func (k keyMap) all() []key.Binding {
+	return []key.Binding{k.Send, k.Newline, k.HistoryPrev, k.HistoryNext, k.Complete, k.Editor,
+		k.Cancel, k.Quit, k.PageUp, k.PageDown, k.Top, k.Bottom, k.ToggleThought, k.HideThoughts,
+		k.CopyBlock, k.CopyAnswer, k.Help, k.Close}
+}
+
+// helpView renders the help overlay: every key, then the slash commands.
+// It fits in width×height when it can and is clipped otherwise.
+func helpView(k keyMap, th *themes.Theme, width, height int) string {
+	var rows [][2]string
+	for _, b := range k.all() {
+		h := b.Help()
+		rows = append(rows, [2]string{h.Key, h.Desc})
+	}
+	rows = append(rows, [2]string{"", ""})
+	for _, c := range slashCommands {
+		rows = append(rows, [2]string{c.usage, c.desc})
+	}
+	kw := 0
+	for _, r := range rows {
+		kw = max(kw, ansi.StringWidth(r[0]))
+	}
+	var b strings.Builder
+	b.WriteString(th.Accent.Render("Keys and commands"))
+	for _, r := range rows {
+		b.WriteByte('\n')
+		if r[0] == "" {
+			continue
+		}
+		b.WriteString(th.Accent.Render(r[0] + strings.Repeat(" ", kw-ansi.StringWidth(r[0]))))
+		b.WriteString("  ")
+		b.WriteString(r[1])
+	}
+	b.WriteString("\n\n")
+	b.WriteString(th.Dim.Render("esc, ? or f1 closes this help"))
+	box := lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(th.HelpBorder.GetForeground()).
+		Padding(0, 1).Render(b.String())
+	if th.Name == "ascii" {
+		box = lipgloss.NewStyle().Border(lipgloss.ASCIIBorder()).Padding(0, 1).Render(b.String())
+	}
+	return lipgloss.Place(width, height, lipgloss.Center, lipgloss.Center, box)
+}

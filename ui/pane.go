@@ -1,0 +1,410 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/parley-chat/parley/provider"
+	"github.com/parley-chat/parley/session"
+	"github.com/parley-chat/parley/ui/markdown"
+)
+
+// PaneID identifies a pane. Messages that belong to one pane carry it, so
+// several panes (compare mode) can stream side by side.
+type PaneID int
+
+// paneEventMsg carries one provider event to the pane that started the
+// stream. Gen is the pane's stream generation; events of a stream the pane
+// has given up on (cancelled, replaced) are recorded but change nothing.
+type paneEventMsg struct {
+	Pane  PaneID
+	Gen   int
+	Event provider.Event
+}
+
+// Pane is one conversation on screen: its transcript, the stream in flight
+// with its reasoning, and its status. It is a reusable unit: the chat has
+// one, compare mode several. A Pane is used only from the Bubble Tea
+// goroutine; its stream goroutine talks to it through paneEventMsg.
+type Pane struct {
+	ID           PaneID
+	conv         *session.Conversation
+	runner       *session.Runner
+	providerName string
+	limits       *session.RateLimits
+
+	items     []*item
+	nextItem  int
+	nextBlock int // number of the next code block
+
+	// The stream in flight (run != nil) or the last one.
+	gen       int
+	run       *session.Run
+	turn      *session.Turn
+	live      *item
+	stream    *markdown.Stream
+	liveLines []string
+	dirty     bool // text or reasoning arrived since the last frame
+	state     session.StreamState
+
+	lastTok     int
+	convTok     int
+	lastElapsed time.Duration
+
+	width, height int
+	fromBottom    int  // lines scrolled up from the bottom; 0 follows new output
+	newOutput     bool // output arrived while scrolled up
+	visible       []string
+	view          string
+
+	// renders counts live re-renders, for tests and benchmarks.
+	renders int
+}
+
+// newPane returns an empty pane for conv streaming through runner.
+func newPane(id PaneID, conv *session.Conversation, runner *session.Runner, providerName string) *Pane {
+	return &Pane{ID: id, conv: conv, runner: runner, providerName: providerName,
+		limits: &session.RateLimits{}, nextBlock: 1}
+}
+
+// Streaming reports whether a stream is in flight.
+func (p *Pane) Streaming() bool { return p.run != nil }
+
+func (p *Pane) addItem(it *item, rc renderCtx) {
+	p.nextItem++
+	it.id = p.nextItem
+	p.items = append(p.items, it)
+	if !it.live {
+		p.grew(len(it.render(rc)))
+	}
+}
+
+// notice adds a local line to the transcript.
+func (p *Pane) notice(text string, rc renderCtx) {
+	p.addItem(&item{kind: kindNotice, text: text}, rc)
+	p.layout(rc)
+}
+
+// submit sends a prompt: it joins the conversation and a stream starts.
+func (p *Pane) submit(ctx context.Context, prompt string, rc renderCtx, send func(tea.Msg)) {
+	p.conv.AddUser(prompt)
+	p.addItem(&item{kind: kindUser, text: prompt}, rc)
+	p.startStream(ctx, rc, send)
+}
+
+// startStream asks for an answer to the conversation as it stands.
+func (p *Pane) startStream(ctx context.Context, rc renderCtx, send func(tea.Msg)) {
+	p.cancel(rc)
+	now := rc.now
+	p.turn = session.NewTurn(now)
+	p.state.Begin()
+	p.stream = markdown.NewStream(rc.renderer(rc.width), p.nextBlock)
+	p.live = &item{kind: kindAssistant, turn: p.turn, live: true, firstBlock: p.nextBlock}
+	p.addItem(p.live, rc)
+	p.liveLines = nil
+	p.renderLive(rc)
+	p.gen++
+	gen, id := p.gen, p.ID
+	p.run = p.runner.Start(ctx, p.conv.Request(), func(ev provider.Event) {
+		send(paneEventMsg{Pane: id, Gen: gen, Event: ev})
+	})
+	p.layout(rc)
+}
+
+// handleEvent applies one event. Text and reasoning only accumulate and
+// mark the pane dirty (the next frame renders them); every other event is
+// applied at once. It reports whether the event ended the stream.
+func (p *Pane) handleEvent(msg paneEventMsg, rc renderCtx) bool {
+	if p.turn == nil || msg.Gen != p.gen {
+		return false
+	}
+	if p.turn.Finished() {
+		p.turn.Apply(msg.Event, rc.now) // recorded on the timeline only
+		return false
+	}
+	terminal := p.turn.Apply(msg.Event, rc.now)
+	p.state.Apply(msg.Event, rc.now)
+	switch e := msg.Event.(type) {
+	case provider.TextDelta:
+		p.stream.Append(e.Text)
+		p.dirty = true
+	case provider.ReasoningDelta:
+		p.dirty = true
+	case provider.ToolCallEvent:
+		p.dirty = true
+	case provider.RateLimit:
+		p.limits.Update(e)
+	}
+	if terminal {
+		p.finish(rc)
+	}
+	return terminal
+}
+
+// frame renders the streaming message if anything arrived since the last
+// frame. It is the only place a streaming answer is rendered.
+func (p *Pane) frame(rc renderCtx) bool {
+	if !p.dirty || p.live == nil {
+		return false
+	}
+	p.renderLive(rc)
+	p.layout(rc)
+	return true
+}
+
+// renderLive lays out the streaming message: label, reasoning (live box
+// while thinking, one summary line once the answer starts), the answer so
+// far, tool calls.
+func (p *Pane) renderLive(rc renderCtx) {
+	p.dirty = false
+	p.renders++
+	t := p.turn
+	var b strings.Builder
+	b.WriteString(assistantLabel(t, rc))
+	if !rc.hide && t.Reasoning() != "" {
+		b.WriteByte('\n')
+		if t.Thinking() || p.live.expanded {
+			b.WriteString(reasoningBox(t.Reasoning(), rc, !p.live.expanded))
+		} else {
+			b.WriteString(reasoningSummary(t, rc))
+		}
+	}
+	if out := p.stream.View(); out != "" {
+		b.WriteByte('\n')
+		b.WriteString(out)
+	} else if t.Reasoning() == "" || rc.hide {
+		b.WriteString("\n" + rc.th.Dim.Render("…"))
+	}
+	writeTail(&b, t, rc)
+	b.WriteByte('\n')
+	old := len(p.liveLines)
+	p.liveLines = strings.Split(b.String(), "\n")
+	p.grew(len(p.liveLines) - old)
+}
+
+// finish turns the streaming message into a finished one: one full render,
+// the answer (even a partial one) joins the conversation, counters update.
+func (p *Pane) finish(rc renderCtx) {
+	if p.live == nil {
+		return
+	}
+	t := p.turn
+	it := p.live
+	it.md = p.stream.Source()
+	it.mdOut = p.stream.Finish()
+	it.mdKey = renderKey{width: rc.width, theme: rc.th.Name}
+	it.blocks = len(markdown.CodeBlocks(it.md))
+	it.live = false
+	it.invalidate()
+	p.nextBlock += it.blocks
+	if !t.Empty() {
+		p.conv.AddAssistant(t.Message())
+	}
+	p.lastTok = t.OutputTokens()
+	if t.HasUsage && t.Usage.TotalTokens > 0 {
+		p.convTok = t.Usage.TotalTokens
+	} else {
+		prompt, _ := p.conv.LastUserPrompt()
+		p.convTok += session.EstimateTokens(len(prompt)) + p.lastTok
+	}
+	if !t.FirstToken.IsZero() {
+		p.lastElapsed = t.End.Sub(t.Start)
+	}
+	old := len(p.liveLines)
+	p.live, p.stream, p.run, p.liveLines = nil, nil, nil, nil
+	p.dirty = false
+	p.grew(len(it.render(rc)) - old)
+	p.layout(rc)
+}
+
+// cancel stops the stream in flight at once: the partial answer stays,
+// marked interrupted. The provider's own terminal event, when it comes,
+// only lands on the timeline.
+func (p *Pane) cancel(rc renderCtx) bool {
+	if p.run == nil {
+		return false
+	}
+	p.run.Cancel()
+	p.turn.Interrupt(rc.now)
+	p.state.Interrupt()
+	p.finish(rc)
+	return true
+}
+
+// lastTurn is the turn of the last answer, streaming or finished.
+func (p *Pane) lastTurn() *session.Turn { return p.turn }
+
+// reset forgets the transcript (for /new).
+func (p *Pane) reset(rc renderCtx) {
+	p.cancel(rc)
+	p.conv.Reset()
+	p.items, p.turn = nil, nil
+	p.nextBlock = 1
+	p.lastTok, p.convTok, p.lastElapsed = 0, 0, 0
+	p.state = session.StreamState{}
+	p.fromBottom, p.newOutput = 0, false
+	p.layout(rc)
+}
+
+// dropLastAnswer removes the transcript entries after the last prompt (for
+// /retry) and returns whether there was a prompt.
+func (p *Pane) dropLastAnswer(rc renderCtx) bool {
+	p.cancel(rc)
+	if !p.conv.DropLastAnswer() {
+		return false
+	}
+	for i := len(p.items) - 1; i >= 0; i-- {
+		if p.items[i].kind == kindUser {
+			p.items = p.items[:i+1]
+			break
+		}
+	}
+	p.nextBlock = 1
+	for _, it := range p.items {
+		p.nextBlock += it.blocks
+	}
+	return true
+}
+
+// toggleReasoning expands or collapses the reasoning of the last answer
+// that has some.
+func (p *Pane) toggleReasoning(rc renderCtx) bool {
+	for i := len(p.items) - 1; i >= 0; i-- {
+		it := p.items[i]
+		if it.kind == kindAssistant && it.turn.Reasoning() != "" {
+			it.expanded = !it.expanded
+			if it.live {
+				p.renderLive(rc)
+			} else {
+				before := len(it.lines)
+				it.render(rc)
+				p.grew(len(it.lines) - before)
+			}
+			p.layout(rc)
+			return true
+		}
+	}
+	return false
+}
+
+// rerender re-lays out the live message after a width, theme or option
+// change; finished messages re-render lazily when they come into view.
+func (p *Pane) rerender(rc renderCtx) {
+	if p.stream != nil {
+		p.stream.SetRenderer(rc.renderer(rc.width))
+		p.renderLive(rc)
+	}
+	p.layout(rc)
+}
+
+// setSize sets the transcript area.
+func (p *Pane) setSize(w, h int) {
+	p.width, p.height = w, h
+}
+
+// grew records that the content below the view grew by d lines: a view
+// scrolled up stays where it is and learns there is new output.
+func (p *Pane) grew(d int) {
+	if p.fromBottom == 0 || d == 0 {
+		return
+	}
+	p.fromBottom += d
+	if p.fromBottom < 1 {
+		p.fromBottom = 1
+	}
+	if d > 0 {
+		p.newOutput = true
+	}
+}
+
+// scroll moves the view up (positive) or down (negative) by n lines.
+func (p *Pane) scroll(n int, rc renderCtx) {
+	p.fromBottom = max(p.fromBottom+n, 0)
+	if p.fromBottom == 0 {
+		p.newOutput = false
+	}
+	p.layout(rc)
+}
+
+// scrollToBottom follows new output again.
+func (p *Pane) scrollToBottom(rc renderCtx) {
+	p.fromBottom, p.newOutput = 0, false
+	p.layout(rc)
+}
+
+func (p *Pane) itemLines(it *item, rc renderCtx) []string {
+	if it.live {
+		return p.liveLines
+	}
+	return it.render(rc)
+}
+
+// layout computes the visible lines: it walks the transcript from the
+// bottom and renders (or takes from the cache) only the entries that reach
+// into the view.
+func (p *Pane) layout(rc renderCtx) {
+	h := p.height
+	if h <= 0 {
+		p.visible, p.view = nil, ""
+		return
+	}
+	need := p.fromBottom + h
+	var chunks [][]string // bottom first
+	total := 0
+	for i := len(p.items) - 1; i >= 0 && total < need; i-- {
+		ls := p.itemLines(p.items[i], rc)
+		// An item's lines end with an empty line, which separates it from
+		// the next; drop the last item's trailing blank.
+		if i == len(p.items)-1 && len(ls) > 0 && ls[len(ls)-1] == "" {
+			ls = ls[:len(ls)-1]
+		}
+		chunks = append(chunks, ls)
+		total += len(ls)
+	}
+	if total < need { // the top of the transcript is in reach
+		p.fromBottom = max(min(p.fromBottom, total-h), 0)
+		if p.fromBottom == 0 {
+			p.newOutput = false
+		}
+	}
+	// Take lines [total-fromBottom-h, total-fromBottom) counted from the
+	// top of the collected chunks, without flattening them.
+	end := total - p.fromBottom
+	start := max(end-h, 0)
+	vis := make([]string, 0, h)
+	pos := total
+	for _, ch := range chunks {
+		pos -= len(ch)
+		lo, hi := max(start-pos, 0), min(end-pos, len(ch))
+		if lo < hi {
+			vis = append(vis, reverseCopy(ch[lo:hi])...)
+		}
+		if pos <= start {
+			break
+		}
+	}
+	for i, j := 0, len(vis)-1; i < j; i, j = i+1, j-1 {
+		vis[i], vis[j] = vis[j], vis[i]
+	}
+	for len(vis) < h {
+		vis = append(vis, "")
+	}
+	if p.fromBottom > 0 && p.newOutput {
+		marker := rc.th.Accent.Render(" ↓ new output (end) ")
+		pad := max(p.width-ansi.StringWidth(marker), 0)
+		vis[len(vis)-1] = strings.Repeat(" ", pad) + marker
+	}
+	p.visible = vis
+	p.view = strings.Join(vis, "\n")
+}
+
+func reverseCopy(s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[len(s)-1-i] = v
+	}
+	return out
+}

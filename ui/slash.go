@@ -1,0 +1,123 @@
+package ui
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// slashCommand describes one command the input accepts.
+type slashCommand struct {
+	name  string // "/model"
+	usage string // "/model NAME"
+	desc  string
+	arg   bool // takes an argument (completion adds a space)
+}
+
+var slashCommands = []slashCommand{
+	{"/model", "/model NAME", "switch the model (tab completes known models)", true},
+	{"/system", "/system TEXT", "set the system prompt (empty clears it)", true},
+	{"/new", "/new", "start a new conversation", false},
+	{"/retry", "/retry", "regenerate the last answer", false},
+	{"/copy", "/copy [N]", "copy code block N, or the last answer", true},
+	{"/help", "/help", "show keys and commands", false},
+}
+
+// command is a parsed slash command.
+type command struct {
+	name string // "/model"; empty when the input is not a command
+	arg  string
+}
+
+// parseCommand recognizes a slash command at the start of the input. A
+// line that starts with "//" or "/ " is a normal prompt.
+func parseCommand(input string) (command, bool) {
+	s := strings.TrimSpace(input)
+	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || len(s) < 2 || s[1] == ' ' {
+		return command{}, false
+	}
+	name, arg, _ := strings.Cut(s, " ")
+	if i := strings.IndexAny(name, "\n\t"); i >= 0 {
+		arg = strings.TrimSpace(name[i:] + " " + arg)
+		name = name[:i]
+	}
+	return command{name: strings.ToLower(name), arg: strings.TrimSpace(arg)}, true
+}
+
+// parseCopyArg reads /copy's optional block number.
+func parseCopyArg(arg string) (int, bool) {
+	if arg == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(arg, "#"))
+	if err != nil || n < 1 {
+		return 0, false
+	}
+	return n, true
+}
+
+// completions returns the candidates for the input as typed: command names
+// while the first word is being typed, model names after "/model ".
+func completions(input string, models []string) []string {
+	if strings.Contains(input, "\n") || !strings.HasPrefix(input, "/") {
+		return nil
+	}
+	name, arg, hasArg := strings.Cut(input, " ")
+	if !hasArg {
+		var out []string
+		for _, c := range slashCommands {
+			if strings.HasPrefix(c.name, strings.ToLower(name)) {
+				out = append(out, c.name)
+			}
+		}
+		return out
+	}
+	if strings.ToLower(name) != "/model" {
+		return nil
+	}
+	var out []string
+	for _, m := range models {
+		if strings.HasPrefix(strings.ToLower(m), strings.ToLower(arg)) {
+			out = append(out, m)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// complete returns the input after Tab: the single candidate (plus a space
+// for commands that take an argument), or the longest common prefix of
+// several. ok is false when nothing changes.
+func complete(input string, models []string) (string, bool) {
+	cands := completions(input, models)
+	if len(cands) == 0 {
+		return input, false
+	}
+	name, _, hasArg := strings.Cut(input, " ")
+	prefix := ""
+	if hasArg {
+		prefix = name + " "
+	}
+	if len(cands) == 1 {
+		out := prefix + cands[0]
+		if !hasArg {
+			for _, c := range slashCommands {
+				if c.name == cands[0] && c.arg {
+					out += " "
+				}
+			}
+		}
+		return out, out != input
+	}
+	lcp := cands[0]
+	for _, c := range cands[1:] {
+		for !strings.HasPrefix(c, lcp) {
+			lcp = lcp[:len(lcp)-1]
+		}
+	}
+	out := prefix + lcp
+	if len(out) <= len(input) {
+		return input, false
+	}
+	return out, true
+}

@@ -1,0 +1,248 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/parley-chat/parley/provider"
+	"github.com/parley-chat/parley/sanitize"
+	"github.com/parley-chat/parley/session"
+	"github.com/parley-chat/parley/themes"
+	"github.com/parley-chat/parley/ui/markdown"
+)
+
+// itemKind says what a transcript entry is.
+type itemKind int
+
+const (
+	kindUser      itemKind = iota // a prompt the user sent
+	kindAssistant                 // an answer (finished or streaming)
+	kindNotice                    // local feedback such as "/model set to …"; not sent to the model
+)
+
+// maxLiveReasoningLines bounds the live reasoning block so it informs
+// without pushing the answer off screen.
+const maxLiveReasoningLines = 8
+
+// renderKey identifies what a cached rendering was made for.
+type renderKey struct {
+	width    int
+	theme    string
+	expanded bool
+	hide     bool
+}
+
+// item is one transcript entry with its render cache. The cache holds the
+// item's lines for one (width, theme, reasoning state); finished markdown
+// is cached separately by (width, theme) so toggling reasoning never
+// re-renders the answer.
+type item struct {
+	id         int
+	kind       itemKind
+	text       string        // user prompt or notice (raw)
+	turn       *session.Turn // assistant: reasoning, tool calls, error, timings
+	md         string        // assistant: the final answer source
+	firstBlock int           // number of the first code block in this answer
+	blocks     int           // how many code blocks the answer has
+	expanded   bool          // reasoning shown in full
+	live       bool          // still streaming; lines come from the pane
+
+	key   renderKey
+	lines []string
+	mdKey renderKey
+	mdOut string
+}
+
+// renderCtx is what rendering needs from the surroundings.
+type renderCtx struct {
+	width    int
+	th       *themes.Theme
+	hide     bool // hide reasoning entirely
+	now      time.Time
+	renderer func(width int) *markdown.Renderer
+}
+
+func (c renderCtx) key(expanded bool) renderKey {
+	return renderKey{width: c.width, theme: c.th.Name, expanded: expanded, hide: c.hide}
+}
+
+// render returns the item's lines, from the cache when the key matches.
+func (it *item) render(c renderCtx) []string {
+	k := c.key(it.expanded)
+	if it.lines != nil && it.key == k {
+		return it.lines
+	}
+	var b strings.Builder
+	switch it.kind {
+	case kindUser:
+		b.WriteString(c.th.UserLabel.Render("▌ you"))
+		b.WriteByte('\n')
+		b.WriteString(ansi.Wrap(sanitize.Text(it.text), c.width, ""))
+	case kindNotice:
+		b.WriteString(c.th.Dim.Render(ansi.Wrap("· "+sanitize.Text(it.text), c.width, "")))
+	case kindAssistant:
+		it.renderAssistant(&b, c)
+	}
+	b.WriteByte('\n')
+	it.lines = strings.Split(b.String(), "\n")
+	it.key = k
+	return it.lines
+}
+
+// invalidate drops the line cache (not the markdown cache).
+func (it *item) invalidate() { it.lines = nil }
+
+func (it *item) renderAssistant(b *strings.Builder, c renderCtx) {
+	b.WriteString(assistantLabel(it.turn, c))
+	if !c.hide && it.turn.Reasoning() != "" {
+		b.WriteByte('\n')
+		if it.expanded {
+			b.WriteString(reasoningBox(it.turn.Reasoning(), c, false))
+		} else {
+			b.WriteString(reasoningSummary(it.turn, c))
+		}
+	}
+	mk := renderKey{width: c.width, theme: c.th.Name}
+	if it.mdKey != mk {
+		it.mdOut, _ = c.renderer(c.width).Render(it.md, it.firstBlock)
+		it.mdKey = mk
+	}
+	if it.mdOut != "" {
+		b.WriteByte('\n')
+		b.WriteString(it.mdOut)
+	}
+	writeTail(b, it.turn, c)
+}
+
+// writeTail adds tool calls, the error and the interrupted marker.
+func writeTail(b *strings.Builder, t *session.Turn, c renderCtx) {
+	for _, tc := range t.ToolCalls {
+		b.WriteByte('\n')
+		b.WriteString(toolCallView(tc, c))
+	}
+	if t.Err != nil {
+		b.WriteByte('\n')
+		b.WriteString(errorView(t.Err, c))
+	}
+	if t.Interrupted {
+		b.WriteByte('\n')
+		b.WriteString(c.th.StatusWarn.Render("■ interrupted"))
+		b.WriteString(c.th.Dim.Render(" — the partial answer above is kept"))
+	}
+}
+
+func assistantLabel(t *session.Turn, c renderCtx) string {
+	s := c.th.AssistantLabel.Render("◆ assistant")
+	if t != nil && t.Model != "" {
+		s += c.th.Dim.Render(" " + ansi.Truncate(sanitize.Line(t.Model), max(c.width-14, 1), "…"))
+	}
+	return s
+}
+
+// reasoningSummary is the collapsed reasoning line: "▸ Thought for 3.2 s ·
+// 412 tokens".
+func reasoningSummary(t *session.Turn, c renderCtx) string {
+	d := t.ReasoningDuration(c.now)
+	s := fmt.Sprintf("▸ Thought for %.1f s · %d tokens", d.Seconds(), t.ReasoningTokens())
+	return c.th.Dim.Render(ansi.Truncate(s, c.width, "…")) + c.th.Dim.Render(hintIfRoom(s, " (ctrl+t)", c.width))
+}
+
+func hintIfRoom(s, hint string, width int) string {
+	if ansi.StringWidth(s)+ansi.StringWidth(hint) <= width {
+		return hint
+	}
+	return ""
+}
+
+// reasoningBox renders reasoning dimmed inside a border. With tail set it
+// shows only the last lines (the live view while the model thinks), working
+// on the end of the text only so its cost does not grow with the length.
+func reasoningBox(text string, c renderCtx, tail bool) string {
+	inner := max(c.width-4, 1)
+	if tail {
+		// Enough bytes for the last lines even if every rune were wide.
+		keep := maxLiveReasoningLines * inner * 4
+		if len(text) > keep {
+			cut := len(text) - keep
+			if i := strings.IndexByte(text[cut:], '\n'); i >= 0 && i < keep/2 {
+				cut += i + 1
+			}
+			for cut < len(text) && !isRuneStart(text[cut]) {
+				cut++
+			}
+			text = text[cut:]
+		}
+	}
+	body := ansi.Wrap(strings.TrimSpace(sanitize.Text(text)), inner, "")
+	lines := strings.Split(body, "\n")
+	if tail && len(lines) > maxLiveReasoningLines {
+		lines = lines[len(lines)-maxLiveReasoningLines:]
+	}
+	for i, l := range lines {
+		lines[i] = c.th.ReasoningText.Render(l)
+	}
+	border := lipgloss.RoundedBorder()
+	if !c.th.Color {
+		border = lipgloss.ASCIIBorder()
+	}
+	title := "thinking…"
+	if !tail {
+		title = "reasoning"
+	}
+	box := lipgloss.NewStyle().Border(border, true).BorderForeground(c.th.ReasoningBorder.GetForeground()).
+		Padding(0, 1).Width(c.width).Render(strings.Join(lines, "\n"))
+	return c.th.Dim.Render(title) + "\n" + box
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// toolCallView shows one tool call: its name and its arguments, pretty
+// printed when they are JSON, sanitized either way.
+func toolCallView(tc provider.ToolCall, c renderCtx) string {
+	args := tc.Arguments
+	var v any
+	if json.Unmarshal([]byte(args), &v) == nil {
+		if pretty, err := json.MarshalIndent(v, "", "  "); err == nil {
+			args = string(pretty)
+		}
+	}
+	head := c.th.Accent.Render("⚙ tool call ") + sanitize.Line(tc.Name)
+	if tc.ID != "" {
+		head += c.th.Dim.Render(" " + sanitize.Line(tc.ID))
+	}
+	body := ansi.Wrap(sanitize.Text(args), max(c.width-2, 1), "")
+	var out strings.Builder
+	out.WriteString(ansi.Truncate(head, c.width, "…"))
+	for _, l := range strings.Split(body, "\n") {
+		out.WriteString("\n" + c.th.Dim.Render("│ ") + l)
+	}
+	return out.String()
+}
+
+// errorView shows a failed answer's title and message where the answer
+// would have been.
+func errorView(e *provider.APIError, c renderCtx) string {
+	title := e.Title
+	if e.Status > 0 {
+		title = strings.TrimSpace(fmt.Sprintf("%d %s", e.Status, e.Title))
+	}
+	if title == "" {
+		title = string(e.Kind) + " error"
+	}
+	head := c.th.StatusError.Render(" ✗ "+ansi.Truncate(sanitize.Line(title), max(c.width-4, 1), "…")+" ") // the title, short
+	msg := e.Message
+	if e.Code != "" && !strings.Contains(msg, e.Code) {
+		msg = strings.TrimSpace(msg + " (" + e.Code + ")")
+	}
+	if e.Partial {
+		msg = strings.TrimSpace(msg + "\nThe answer above is incomplete.")
+	}
+	if msg == "" {
+		return head
+	}
+	return head + "\n" + ansi.Wrap(sanitize.Text(msg), c.width, "")
+}
