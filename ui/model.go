@@ -26,10 +26,10 @@ const frameInterval = 33 * time.Millisecond
 const flashDuration = 6 * time.Second
 
 type (
-	frameMsg       struct{}
-	secondMsg      struct{}
-	submitMsg      struct{ text string }
-	copiedMsg      struct {
+	frameMsg  struct{}
+	secondMsg struct{}
+	submitMsg struct{ text string }
+	copiedMsg struct {
 		what      string
 		systemErr error
 	}

@@ -233,7 +233,7 @@ func errorView(e *provider.APIError, c renderCtx) string {
 	if title == "" {
 		title = string(e.Kind) + " error"
 	}
-	head := c.th.StatusError.Render(" ✗ "+ansi.Truncate(sanitize.Line(title), max(c.width-4, 1), "…")+" ") // the title, short
+	head := c.th.StatusError.Render(" ✗ " + ansi.Truncate(sanitize.Line(title), max(c.width-4, 1), "…") + " ") // the title, short
 	msg := e.Message
 	if e.Code != "" && !strings.Contains(msg, e.Code) {
 		msg = strings.TrimSpace(msg + " (" + e.Code + ")")
