@@ -248,15 +248,21 @@ var tableAnswer = md(`## How gateways say "not now"
 
 Every gateway has its own way of telling a client to slow down or go away. This table lists the usual answers and what a well-behaved client does with each.
 
-| Status | Meaning | Headers worth reading | A good client… |
-|:------:|---------|-----------------------|----------------|
-| **200** | The answer streams | ´X-RateLimit-Remaining´ | shows how many requests are left |
-| **400** | Malformed request | — | shows the gateway's message and stops |
-| **401** | Missing or invalid key | — | asks you to check the key, never prints it |
-| **404** | Unknown model or path | — | lists the models that do exist |
-| **429** | Queued or rate limited | ´Retry-After´, ´X-RateLimit-Reset´ | waits as told, with a countdown, then retries |
-| **500** | Gateway failure | — | retries with back-off and jitter |
-| **503** | Queue timed out | ´Retry-After´ | waits as told, then retries |
+| Status | Meaning | A good client… |
+|:------:|---------|----------------|
+| **200** | The answer streams | shows how many requests are left |
+| **400** | Malformed request | shows the gateway's message and stops |
+| **401** | Missing or invalid key | asks you to check the key, never prints it |
+| **404** | Unknown model or path | lists the models that do exist |
+| **429** | Queued or rate limited | waits as told, with a countdown, then retries |
+| **500** | Gateway failure | retries with back-off and jitter |
+| **503** | Queue timed out | waits as told, then retries |
+
+The headers worth reading:
+
+- ´X-RateLimit-Limit´ and ´X-RateLimit-Remaining´: the budget of the current window.
+- ´X-RateLimit-Reset´: when the window starts over, in Unix seconds.
+- ´Retry-After´: how many seconds to wait before sending the request again.
 
 ### The demo models at a glance
 
@@ -523,17 +529,20 @@ func generateLong(r *rng) string {
 	b.WriteString("This is a deliberately long answer. It exists so you can watch a large reply stream in, scroll through it while it grows, " +
 		"and see every kind of markdown block rendered along the way. The sections below cover the craft of building a chat client " +
 		"for the terminal, one topic at a time.\n\n")
-	sentences := func(n int) string {
-		parts := make([]string, n)
-		for i := range parts {
-			parts[i] = longSentences[r.intn(len(longSentences))]
-		}
-		return strings.Join(parts, " ")
-	}
 	for round := 0; b.Len() < 24000; round++ {
 		for i, t := range longTopics {
 			if b.Len() >= 24000 {
 				break
+			}
+			// Each section draws from fresh shuffles, so nothing repeats
+			// within a section.
+			sent, tips := newDeck(longSentences, r), newDeck(longTips, r)
+			sentences := func(n int) string {
+				parts := make([]string, n)
+				for k := range parts {
+					parts[k] = sent.draw()
+				}
+				return strings.Join(parts, " ")
 			}
 			n := round*len(longTopics) + i + 1
 			title := t.title
@@ -542,7 +551,7 @@ func generateLong(r *rng) string {
 			}
 			fmt.Fprintf(&b, "## %d. %s\n\n%s %s\n\n", n, title, t.lead, sentences(2+r.intn(3)))
 			for k := 0; k < 3+r.intn(3); k++ {
-				fmt.Fprintf(&b, "- %s\n", longTips[r.intn(len(longTips))])
+				fmt.Fprintf(&b, "- %s\n", tips.draw())
 			}
 			b.WriteString("\n")
 			switch (n + r.intn(2)) % 5 {
@@ -558,7 +567,7 @@ func generateLong(r *rng) string {
 				}
 				b.WriteString("\n")
 			case 2:
-				fmt.Fprintf(&b, "> %s\n>\n> — *from the field notes*\n\n", longSentences[r.intn(len(longSentences))])
+				fmt.Fprintf(&b, "> %s\n>\n> — *from the field notes*\n\n", sent.draw())
 			case 3:
 				b.WriteString("### Step by step\n\n")
 				start := r.intn(len(longSteps))
@@ -569,17 +578,42 @@ func generateLong(r *rng) string {
 			case 4:
 				b.WriteString("### Checklist\n\n")
 				for k := 0; k < 2; k++ {
-					fmt.Fprintf(&b, "- %s\n  - %s\n  - %s\n", longTips[r.intn(len(longTips))],
-						longSentences[r.intn(len(longSentences))], longSentences[r.intn(len(longSentences))])
+					fmt.Fprintf(&b, "- %s\n  - %s\n  - %s\n", tips.draw(), sent.draw(), sent.draw())
 				}
 				b.WriteString("\n")
 			}
-			fmt.Fprintf(&b, "%s *%s*\n\n", sentences(2+r.intn(2)), longSentences[r.intn(len(longSentences))])
+			fmt.Fprintf(&b, "%s *%s*\n\n", sentences(2+r.intn(2)), sent.draw())
 		}
 	}
 	b.WriteString("## Summary\n\nStream early, render only what changed, respect the gateway's limits, never let network text drive the terminal, " +
 		"and prove every performance claim with a benchmark. **That is the whole guide.**\n")
 	return b.String()
+}
+
+// deck deals the items of a pool in a shuffled order without repeats,
+// starting over when it runs out.
+type deck struct {
+	pool  []string
+	order []int
+	r     *rng
+}
+
+func newDeck(pool []string, r *rng) *deck { return &deck{pool: pool, r: r} }
+
+func (d *deck) draw() string {
+	if len(d.order) == 0 {
+		d.order = make([]int, len(d.pool))
+		for i := range d.order {
+			d.order[i] = i
+		}
+		for i := len(d.order) - 1; i > 0; i-- {
+			j := d.r.intn(i + 1)
+			d.order[i], d.order[j] = d.order[j], d.order[i]
+		}
+	}
+	i := d.order[0]
+	d.order = d.order[1:]
+	return d.pool[i]
 }
 
 // snippetName is the display name of a code block language.

@@ -303,7 +303,7 @@ func TestAnswersHaveTheirMarkdown(t *testing.T) {
 	}
 	has(t, "default", defaultAnswer, "## Welcome", "**", "\n- ", "```go\n", "\n|---", "| `demo-think` |")
 	has(t, "code", codeAnswer, "```python\n", "```go\n", "```bash\n", "`json:\"content\"`")
-	has(t, "table", tableAnswer, "|:------:|", "------------------:|")
+	has(t, "table", tableAnswer, "|:------:|", "------------------:|", "`Retry-After`")
 	if strings.Contains(defaultAnswer+codeAnswer+tableAnswer, "´") {
 		t.Error("an answer still contains the backtick placeholder")
 	}
