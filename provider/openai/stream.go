@@ -123,6 +123,7 @@ func newDecoder(emit func(provider.Event)) *decoder {
 // or the error that ended the stream.
 func (d *decoder) run(ctx context.Context, tr *provider.Transport, body io.Reader) *provider.APIError {
 	sse := provider.NewSSEDecoder(body, 0)
+	var buf []byte // reused: chunk decoding needs bytes, events carry strings
 	for {
 		ev, err := sse.Next()
 		if err != nil {
@@ -152,7 +153,8 @@ func (d *decoder) run(ctx context.Context, tr *provider.Transport, body io.Reade
 			}
 			return d.fail(ae)
 		}
-		if ae := d.chunk([]byte(data)); ae != nil {
+		buf = append(buf[:0], data...)
+		if ae := d.chunk(buf); ae != nil {
 			return d.fail(ae)
 		}
 	}
