@@ -43,3 +43,5 @@ require (
 	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/text v0.24.0 // indirect
 )
+
+replace github.com/mattn/go-runewidth => github.com/mattn/go-runewidth v0.0.23
