@@ -55,9 +55,9 @@ type Options struct {
 	// Retry-After (seconds, QueueWait); 0 means the default (every 4th
 	// request), negative disables.
 	QueueEvery int
-	QueueWait  time.Duration // default 2s
-	Limit      int           // requests per 60 s window, default 20
-	Now        func() time.Time
+	QueueWait  time.Duration    // default 2s
+	Limit      int              // requests per 60 s window, default 20
+	Now        func() time.Time // nil = time.Now
 }
 
 // withDefaults fills in the zero values.

@@ -966,3 +966,20 @@ func TestStartServesOnLoopback(t *testing.T) {
 		t.Fatal("server still answers after Close")
 	}
 }
+
+// BenchmarkStreamLongInstant measures the cost of serving the ~25 KB long
+// answer as a stream with pacing disabled (chunking, JSON, flushing).
+func BenchmarkStreamLongInstant(b *testing.B) {
+	s := newServer(Options{Instant: true, QueueEvery: -1, Limit: 1 << 30})
+	body, _ := json.Marshal(chat("demo-fast", "long", true))
+	b.SetBytes(int64(len(longAnswer())))
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer k")
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
+	}
+}
