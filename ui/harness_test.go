@@ -15,12 +15,12 @@ import (
 	"github.com/parley-chat/parley/session"
 )
 
-// scriptProvider streams a fixed list of events. With hold set it waits
-// for release (or cancellation) before the last event.
+// scriptProvider streams a fixed list of events. With holdBefore > 0 it
+// waits for release (or cancellation) before emitting events[holdBefore].
 type scriptProvider struct {
-	events  []provider.Event
-	hold    bool
-	release chan struct{}
+	events     []provider.Event
+	holdBefore int
+	release    chan struct{}
 	mu      sync.Mutex
 	reqs    []*provider.Request
 }
@@ -36,7 +36,7 @@ func (s *scriptProvider) Stream(ctx context.Context, req *provider.Request, emit
 	s.reqs = append(s.reqs, req)
 	s.mu.Unlock()
 	for i, ev := range s.events {
-		if s.hold && i == len(s.events)-1 {
+		if s.holdBefore > 0 && i == s.holdBefore {
 			select {
 			case <-s.release:
 			case <-ctx.Done():

@@ -61,39 +61,61 @@ func (k keyMap) all() []key.Binding {
 		k.CopyBlock, k.CopyAnswer, k.Help, k.Close}
 }
 
-// helpView renders the help overlay: every key, then the slash commands.
-// It fits in width×height when it can and is clipped otherwise.
+// helpRows is the key column of the help overlay: related bindings share
+// a row so the overlay fits a 24-line terminal.
+func (k keyMap) helpRows() [][2]string {
+	return [][2]string{
+		{"enter", "send the prompt"},
+		{"alt+enter, ctrl+j", "new line"},
+		{"↑ ↓ (empty input)", "earlier / later prompts"},
+		{"tab", "complete a /command or model"},
+		{"ctrl+o", "edit the prompt in $EDITOR"},
+		{"ctrl+c · ctrl+d", "stop the answer (quit when idle) · quit"},
+		{"pgup pgdn · wheel", "scroll"},
+		{"home end (empty)", "top · bottom, following new output"},
+		{"ctrl+t · alt+t", "expand/collapse · hide/show reasoning"},
+		{"ctrl+y · alt+y", "copy the last code block · the last answer"},
+		{"? (empty) f1 · esc", "this help · close help"},
+	}
+}
+
+// helpView renders the help overlay: every key, then the slash commands,
+// side by side when the terminal is wide enough. It is centred in
+// width×height; the caller clips it when it cannot fit.
 func helpView(k keyMap, th *themes.Theme, width, height int) string {
-	var rows [][2]string
-	for _, b := range k.all() {
-		h := b.Help()
-		rows = append(rows, [2]string{h.Key, h.Desc})
-	}
-	rows = append(rows, [2]string{"", ""})
+	keys := table(th, "Keys · esc closes this help", k.helpRows())
+	var cmds [][2]string
 	for _, c := range slashCommands {
-		rows = append(rows, [2]string{c.usage, c.desc})
+		cmds = append(cmds, [2]string{c.usage, c.desc})
 	}
+	cmdTable := table(th, "Commands", cmds)
+	var body string
+	if lipgloss.Width(keys)+lipgloss.Width(cmdTable)+8 <= width {
+		body = lipgloss.JoinHorizontal(lipgloss.Top, keys, "    ", cmdTable)
+	} else {
+		body = keys + "\n" + cmdTable
+	}
+	border := lipgloss.RoundedBorder()
+	if !th.Color {
+		border = lipgloss.ASCIIBorder()
+	}
+	box := lipgloss.NewStyle().Border(border).BorderForeground(th.HelpBorder.GetForeground()).
+		Padding(0, 1).Render(body)
+	return lipgloss.Place(width, height, lipgloss.Center, lipgloss.Center, box)
+}
+
+// table renders rows of (key, description) under a title.
+func table(th *themes.Theme, title string, rows [][2]string) string {
 	kw := 0
 	for _, r := range rows {
 		kw = max(kw, ansi.StringWidth(r[0]))
 	}
 	var b strings.Builder
-	b.WriteString(th.Accent.Render("Keys and commands"))
+	b.WriteString(th.Accent.Render(title))
 	for _, r := range rows {
 		b.WriteByte('\n')
-		if r[0] == "" {
-			continue
-		}
 		b.WriteString(th.Accent.Render(r[0] + strings.Repeat(" ", kw-ansi.StringWidth(r[0]))))
-		b.WriteString("  ")
-		b.WriteString(r[1])
+		b.WriteString("  " + r[1])
 	}
-	b.WriteString("\n\n")
-	b.WriteString(th.Dim.Render("esc, ? or f1 closes this help"))
-	box := lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(th.HelpBorder.GetForeground()).
-		Padding(0, 1).Render(b.String())
-	if th.Name == "ascii" {
-		box = lipgloss.NewStyle().Border(lipgloss.ASCIIBorder()).Padding(0, 1).Render(b.String())
-	}
-	return lipgloss.Place(width, height, lipgloss.Center, lipgloss.Center, box)
+	return b.String()
 }
