@@ -21,8 +21,8 @@ type scriptProvider struct {
 	events     []provider.Event
 	holdBefore int
 	release    chan struct{}
-	mu      sync.Mutex
-	reqs    []*provider.Request
+	mu         sync.Mutex
+	reqs       []*provider.Request
 }
 
 func (s *scriptProvider) Name() string    { return "script" }
