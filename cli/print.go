@@ -1,0 +1,284 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/parley-chat/parley/provider"
+	"github.com/parley-chat/parley/sanitize"
+)
+
+// maxStdinPrompt bounds how much piped input print mode reads.
+const maxStdinPrompt = 32 << 20
+
+// runPrint is print mode: one request, the answer on stdout, exit.
+func (a *app) runPrint(cmd *cobra.Command, args []string) error {
+	if a.f.output != "text" && a.f.output != "jsonl" {
+		return usageErrorf("--output must be text or jsonl, not %q", a.f.output)
+	}
+	prompt, err := a.readPrompt(args)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	t, err := a.resolve(ctx, cmd, true)
+	if err != nil {
+		return err
+	}
+	defer t.close()
+
+	req := t.settings.Request([]provider.Message{{Role: provider.RoleUser, Content: prompt}})
+	stdout := newRedactWriter(a.env.Stdout, a.secret)
+	stderr := newRedactWriter(a.env.Stderr, a.secret)
+	var p printer
+	if a.f.output == "jsonl" {
+		p = &jsonlPrinter{out: stdout, secret: a.secret}
+	} else {
+		p = &textPrinter{
+			out:           stdout,
+			errOut:        stderr,
+			sanitizeOut:   a.env.StdoutIsTerminal,
+			sanitizeErr:   a.env.StderrIsTerminal,
+			showReasoning: a.f.showReasoning,
+			secret:        a.secret,
+		}
+	}
+	var final *provider.APIError
+	streamErr := t.provider.Stream(ctx, req, func(ev provider.Event) {
+		if e, ok := ev.(provider.Error); ok && e.Err != nil {
+			e.Err.Redact(a.secret)
+			final = e.Err
+		}
+		p.event(ev)
+	})
+	p.finish()
+	werr := errors.Join(stdout.Flush(), stderr.Flush(), p.writeErr())
+	if streamErr == nil && final == nil {
+		if werr != nil {
+			return failure(fmt.Errorf("writing output: %w", werr))
+		}
+		return nil
+	}
+	reported := final != nil
+	if final == nil {
+		var ae *provider.APIError
+		if errors.As(streamErr, &ae) {
+			final = ae
+		} else {
+			final = &provider.APIError{Kind: provider.KindStream, Message: streamErr.Error()}
+		}
+		final.Redact(a.secret)
+	}
+	// The text printer has already reported the error on stderr, in order
+	// with the retry lines; in jsonl mode it is an event on stdout and is
+	// also reported on stderr here.
+	silent := a.f.output == "text" && reported
+	if final.Kind == provider.KindCanceled || ctx.Err() != nil {
+		return &exitError{code: ExitInterrupted, err: errors.New("interrupted"), silent: silent}
+	}
+	return &exitError{code: ExitFailure, err: errors.New(describeError(final)), silent: silent}
+}
+
+// readPrompt assembles the prompt: the arguments joined by spaces, the
+// piped stdin, or both. With both, stdin is context placed below the
+// prompt after a blank line:
+//
+//	PROMPT
+//
+//	STDIN
+func (a *app) readPrompt(args []string) (string, error) {
+	prompt := strings.TrimSpace(strings.Join(args, " "))
+	var piped string
+	if !a.env.StdinIsTerminal && a.env.Stdin != nil {
+		b, err := io.ReadAll(io.LimitReader(a.env.Stdin, maxStdinPrompt+1))
+		if err != nil {
+			return "", usageErrorf("reading stdin: %v", err)
+		}
+		if len(b) > maxStdinPrompt {
+			return "", usageErrorf("stdin is larger than %d MB", maxStdinPrompt>>20)
+		}
+		piped = strings.TrimRight(string(b), " \t\r\n")
+		piped = strings.TrimLeft(piped, "\r\n")
+	}
+	switch {
+	case prompt != "" && piped != "":
+		return prompt + "\n\n" + piped, nil
+	case prompt != "":
+		return prompt, nil
+	case piped != "":
+		return piped, nil
+	}
+	return "", usageErrorf("no prompt: give it as an argument (parley -p \"question\") or pipe it on stdin")
+}
+
+// printer renders the event stream of print mode.
+type printer interface {
+	event(provider.Event)
+	finish()
+	writeErr() error
+}
+
+// jsonlPrinter writes one JSON object per event per line, in the shape of
+// provider.MarshalEvent. The bytes are written as they are (JSON escapes
+// control characters).
+type jsonlPrinter struct {
+	out    io.Writer
+	secret string
+	err    error
+}
+
+func (p *jsonlPrinter) event(ev provider.Event) {
+	if p.err != nil {
+		return
+	}
+	b, err := provider.MarshalEvent(ev)
+	if err != nil {
+		p.err = err
+		return
+	}
+	b = append(b, '\n')
+	_, p.err = p.out.Write(b)
+}
+
+func (p *jsonlPrinter) finish()         {}
+func (p *jsonlPrinter) writeErr() error { return p.err }
+
+// textPrinter streams the answer text to stdout as it arrives and reports
+// everything else on stderr: retries and queue waits, tool calls (never
+// executed), reasoning with --show-reasoning, and finally the error. Text
+// going to a terminal is sanitized; piped output is the model's bytes.
+type textPrinter struct {
+	out, errOut    io.Writer
+	sanitizeOut    bool
+	sanitizeErr    bool
+	showReasoning  bool
+	secret         string
+	writeFailedErr error
+
+	lastOut       byte // last byte written to stdout
+	lastReasoning byte // last byte of reasoning written to stderr
+	err           *provider.APIError
+}
+
+func (p *textPrinter) write(w io.Writer, s string) {
+	if p.writeFailedErr != nil || s == "" {
+		return
+	}
+	_, p.writeFailedErr = io.WriteString(w, s)
+}
+
+// endReasoning closes an open reasoning block on stderr with a newline.
+func (p *textPrinter) endReasoning() {
+	if p.lastReasoning != 0 && p.lastReasoning != '\n' {
+		p.write(p.errOut, "\n")
+	}
+	p.lastReasoning = 0
+}
+
+func (p *textPrinter) line(format string, args ...any) {
+	p.endReasoning()
+	msg := redact(fmt.Sprintf(format, args...), p.secret)
+	p.write(p.errOut, "parley: "+sanitize.Line(msg)+"\n")
+}
+
+func (p *textPrinter) event(ev provider.Event) {
+	switch e := ev.(type) {
+	case provider.TextDelta:
+		s := e.Text
+		if p.sanitizeOut {
+			s = sanitize.Text(s)
+		}
+		if s == "" {
+			return
+		}
+		p.endReasoning()
+		p.write(p.out, s)
+		p.lastOut = s[len(s)-1]
+	case provider.ReasoningDelta:
+		if !p.showReasoning {
+			return
+		}
+		s := e.Text
+		if p.sanitizeErr {
+			s = sanitize.Text(s)
+		}
+		if s == "" {
+			return
+		}
+		p.write(p.errOut, s)
+		p.lastReasoning = s[len(s)-1]
+	case provider.ToolCallEvent:
+		args := e.Arguments
+		if args == "" {
+			args = "{}"
+		}
+		p.line("tool call (not executed): %s %s [id %s]", e.Name, args, e.ID)
+	case provider.Retry:
+		p.line("%s", describeRetry(e))
+	case provider.Error:
+		p.err = e.Err
+	}
+}
+
+// finish ends the output: a newline after an answer that did not end with
+// one, then the error line, if any.
+func (p *textPrinter) finish() {
+	p.endReasoning()
+	if p.lastOut != 0 && p.lastOut != '\n' {
+		p.write(p.out, "\n")
+	}
+	if p.err != nil {
+		if p.err.Kind == provider.KindCanceled {
+			p.line("interrupted")
+		} else {
+			p.line("%s", describeError(p.err))
+		}
+	}
+}
+
+func (p *textPrinter) writeErr() error { return p.writeFailedErr }
+
+// describeRetry is the stderr line for a retry: a 429 from an
+// auto-queueing gateway reads as a queue wait, not a failure.
+func describeRetry(r provider.Retry) string {
+	wait := r.Wait.Round(100 * time.Millisecond)
+	attempt := fmt.Sprintf("attempt %d of %d", r.Attempt, r.Max)
+	if r.Max <= 0 {
+		attempt = fmt.Sprintf("attempt %d", r.Attempt)
+	}
+	if r.Queued || r.Status == 429 {
+		return fmt.Sprintf("queued by the gateway (429), retrying in %s (%s)", wait, attempt)
+	}
+	what := "connection failed"
+	if r.Status > 0 {
+		what = fmt.Sprintf("HTTP %d", r.Status)
+	}
+	if r.Message != "" {
+		what += ": " + r.Message
+	}
+	return fmt.Sprintf("%s; retrying in %s (%s)", what, wait, attempt)
+}
+
+// describeError is the one-line message for a failed stream.
+func describeError(e *provider.APIError) string {
+	msg := e.Error()
+	switch e.Kind {
+	case provider.KindTimeout:
+		if !strings.Contains(strings.ToLower(msg), "timeout") && !strings.Contains(strings.ToLower(msg), "timed out") {
+			msg = "stream timed out: " + msg
+		}
+	case provider.KindNetwork:
+		if !strings.Contains(strings.ToLower(msg), "network") && !strings.Contains(strings.ToLower(msg), "connect") {
+			msg = "network error: " + msg
+		}
+	}
+	if e.Partial {
+		msg += " (the answer above is incomplete)"
+	}
+	return msg
+}

@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/parley-chat/parley/ui"
+)
+
+// runTUI opens the chat screen; a PROMPT given as arguments is sent at once.
+func (a *app) runTUI(cmd *cobra.Command, args []string) error {
+	for _, fl := range []string{"output", "show-reasoning"} {
+		if cmd.Flags().Changed(fl) {
+			return usageErrorf("--%s applies to print mode only: add -p", fl)
+		}
+	}
+	t, err := a.resolve(cmd.Context(), cmd, true)
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	opts := ui.Options{
+		Provider:      t.provider,
+		ProviderName:  t.name,
+		Settings:      t.settings,
+		Models:        t.models,
+		Theme:         t.theme,
+		InitialPrompt: strings.TrimSpace(strings.Join(args, " ")),
+		HideReasoning: a.f.hideReasoning,
+	}
+	// The real terminal is the UI's default; only substitutes are passed.
+	if a.env.Stdin != os.Stdin {
+		opts.Input = a.env.Stdin
+	}
+	if a.env.Stdout != os.Stdout {
+		opts.Output = a.env.Stdout
+	}
+	err = ui.Run(cmd.Context(), opts)
+	if err != nil {
+		if cmd.Context().Err() != nil {
+			return &exitError{code: ExitInterrupted, err: err}
+		}
+		return failure(err)
+	}
+	return nil
+}
