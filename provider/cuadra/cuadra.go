@@ -1,0 +1,277 @@
+// Package cuadra speaks the native REST dialect of the Cuadra AI gateway:
+// POST {base}/chats with a camelCase body, an Idempotency-Key on every
+// POST, RFC 7807 errors, cursor-paginated model lists and a usage
+// endpoint. A chat answers either with the gateway's plain stream
+// ({"id","delta","finished","usage"} events) or, when asked with the
+// X-Stream-Format: ai-sdk header, with the Vercel AI SDK UI message
+// stream; the format is detected from the response itself.
+package cuadra
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/parley-chat/parley/provider"
+)
+
+// Header names of the dialect.
+const (
+	// headerIdempotency carries a random key per logical POST; every retry
+	// of that POST repeats it so the gateway never runs it twice.
+	headerIdempotency = "Idempotency-Key"
+	// headerStreamFormat asks for the UI message stream ("ai-sdk").
+	headerStreamFormat = "X-Stream-Format"
+	// headerUIStream marks a UI message stream response ("v1").
+	headerUIStream = "X-Vercel-Ai-Ui-Message-Stream"
+	// headerChatID may carry the conversation id of a UI message stream.
+	headerChatID = "X-Chat-Id"
+)
+
+// modelsPageSize is the page size asked for when listing models.
+const modelsPageSize = 100
+
+// maxModelPages bounds pagination, so a gateway that keeps answering
+// hasMore cannot keep Parley busy forever.
+const maxModelPages = 1000
+
+// Provider is a Cuadra gateway. It is safe for concurrent use.
+type Provider struct {
+	name     string
+	baseURL  string
+	key      string
+	uiStream bool
+	tr       *provider.Transport
+}
+
+// New validates opts and returns the dialect's Provider.
+func New(opts provider.Options) (*Provider, error) {
+	base := strings.TrimRight(opts.BaseURL, "/")
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("cuadra: base URL %q is not an http(s) URL", opts.BaseURL)
+	}
+	name := opts.Name
+	if name == "" {
+		name = "cuadra"
+	}
+	return &Provider{name: name, baseURL: base, key: opts.APIKey, uiStream: opts.UIStream, tr: provider.NewTransport(opts)}, nil
+}
+
+// Name returns the profile name.
+func (p *Provider) Name() string { return p.name }
+
+// Dialect returns "cuadra".
+func (p *Provider) Dialect() string { return "cuadra" }
+
+// newRequest builds an authenticated request to {base}/{path}.
+func (p *Provider) newRequest(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, p.baseURL+"/"+strings.TrimLeft(path, "/"), rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	if p.key != "" {
+		req.Header.Set("Authorization", "Bearer "+p.key)
+	}
+	return req, nil
+}
+
+// newIdempotencyKey returns a random UUID (version 4) from crypto/rand.
+func newIdempotencyKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// Stream implements provider.Provider. When req.ChatID is set it continues
+// that gateway-side chat, sending only the messages the gateway does not
+// hold yet; if the gateway no longer knows the chat, it sends the whole
+// history once more as a new chat.
+func (p *Provider) Stream(ctx context.Context, req *provider.Request, emit func(provider.Event)) error {
+	continuing := req.ChatID != "" && req.KnownMessages >= 0 && newMessages(req) > 0
+	body, err := buildBody(req, continuing)
+	if err != nil {
+		return finish(emit, &provider.APIError{Kind: provider.KindStream, Title: "bad request", Message: err.Error()})
+	}
+	resp, ae := p.post(ctx, body, emit)
+	if ae != nil && continuing && rejectsChat(ae) {
+		body, err = buildBody(req, false)
+		if err != nil {
+			return finish(emit, &provider.APIError{Kind: provider.KindStream, Title: "bad request", Message: err.Error()})
+		}
+		resp, ae = p.post(ctx, body, emit)
+	}
+	if ae != nil {
+		return finish(emit, ae)
+	}
+	defer resp.Body.Close()
+	d := newDecoder(emit, resp)
+	if isJSON(resp.Header.Get("Content-Type")) {
+		data, err := io.ReadAll(io.LimitReader(resp.Body, provider.DefaultMaxEventSize))
+		if err != nil {
+			return finish(emit, d.fail(p.tr.StreamError(ctx, err, false)))
+		}
+		return finish(emit, d.whole(data))
+	}
+	return finish(emit, d.run(ctx, p.tr, resp.Body))
+}
+
+// post sends one logical chat request: one Idempotency-Key, kept the same
+// on every retry the transport makes.
+func (p *Provider) post(ctx context.Context, body []byte, emit func(provider.Event)) (*http.Response, *provider.APIError) {
+	key := newIdempotencyKey()
+	resp, err := p.tr.Do(ctx, func(ctx context.Context) (*http.Request, error) {
+		r, err := p.newRequest(ctx, http.MethodPost, "chats", body)
+		if err != nil {
+			return nil, err
+		}
+		r.Header.Set(headerIdempotency, key)
+		r.Header.Set("Accept", "text/event-stream, application/json")
+		if p.uiStream {
+			r.Header.Set(headerStreamFormat, "ai-sdk")
+		}
+		return r, nil
+	}, emit)
+	if err != nil {
+		return nil, err.(*provider.APIError)
+	}
+	return resp, nil
+}
+
+// rejectsChat reports whether an error says the gateway does not accept
+// the chat id sent: a 404, or a 400/409/422 problem that names the chat.
+func rejectsChat(ae *provider.APIError) bool {
+	if ae.Kind != provider.KindHTTP {
+		return false
+	}
+	switch ae.Status {
+	case http.StatusNotFound:
+		return true
+	case http.StatusBadRequest, http.StatusConflict, http.StatusUnprocessableEntity:
+		text := strings.ToLower(ae.Title + " " + ae.Message + " " + ae.Code + " " + ae.Type)
+		return strings.Contains(text, "chat")
+	}
+	return false
+}
+
+// finish emits the terminal Error for ae (nil: Done was already emitted)
+// and returns ae as the interface's error.
+func finish(emit func(provider.Event), ae *provider.APIError) error {
+	if ae == nil {
+		return nil
+	}
+	emit(provider.Error{Err: ae})
+	return ae
+}
+
+// Models lists every model the gateway offers, following nextCursor
+// across all pages.
+func (p *Provider) Models(ctx context.Context) ([]provider.Model, error) {
+	var out []provider.Model
+	seen := map[string]bool{}
+	cursor := ""
+	for page := 0; ; page++ {
+		if page >= maxModelPages {
+			return out, &provider.APIError{Kind: provider.KindStream, Title: "malformed model list",
+				Message: fmt.Sprintf("the gateway kept paginating after %d pages", maxModelPages)}
+		}
+		q := url.Values{"limit": {fmt.Sprint(modelsPageSize)}}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		var list struct {
+			Data       []map[string]json.RawMessage `json:"data"`
+			NextCursor *string                      `json:"nextCursor"`
+			HasMore    *bool                        `json:"hasMore"`
+		}
+		if err := p.getJSON(ctx, "models?"+q.Encode(), &list); err != nil {
+			return nil, err
+		}
+		for _, m := range list.Data {
+			if pm, ok := modelFromMap(m); ok {
+				out = append(out, pm)
+			}
+		}
+		next := ""
+		if list.NextCursor != nil {
+			next = *list.NextCursor
+		}
+		more := next != ""
+		if list.HasMore != nil {
+			more = *list.HasMore && next != ""
+		}
+		if !more {
+			return out, nil
+		}
+		if seen[next] {
+			return out, &provider.APIError{Kind: provider.KindStream, Title: "malformed model list",
+				Message: fmt.Sprintf("the gateway returned cursor %q twice", next)}
+		}
+		seen[next] = true
+		cursor = next
+	}
+}
+
+// modelFromMap reads one model object whose exact shape the gateway does
+// not document beyond its id.
+func modelFromMap(m map[string]json.RawMessage) (provider.Model, bool) {
+	str := func(keys ...string) string {
+		for _, k := range keys {
+			var s string
+			if json.Unmarshal(m[k], &s) == nil && s != "" {
+				return s
+			}
+		}
+		return ""
+	}
+	pm := provider.Model{
+		ID:      str("id", "modelId"),
+		Name:    str("name", "displayName"),
+		OwnedBy: str("provider", "ownedBy", "owned_by", "baseModelProvider"),
+	}
+	for _, k := range []string{"createdAt", "created", "created_at"} {
+		if raw, ok := m[k]; ok {
+			pm.Created = parseTime(raw)
+			if pm.Created != 0 {
+				break
+			}
+		}
+	}
+	return pm, pm.ID != ""
+}
+
+// getJSON sends GET {base}/{path} and decodes the JSON answer into v.
+func (p *Provider) getJSON(ctx context.Context, path string, v any) error {
+	resp, err := p.tr.Do(ctx, func(ctx context.Context) (*http.Request, error) {
+		return p.newRequest(ctx, http.MethodGet, path, nil)
+	}, func(provider.Event) {})
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, rerr := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if rerr != nil {
+		return p.tr.StreamError(ctx, rerr, false)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return &provider.APIError{Kind: provider.KindStream, Title: "malformed response",
+			Message: fmt.Sprintf("GET /%s: the answer is not the expected JSON: %v", strings.SplitN(path, "?", 2)[0], err)}
+	}
+	return nil
+}

@@ -1,0 +1,581 @@
+package cuadra
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/parley-chat/parley/provider"
+)
+
+// format is the stream format a response turned out to have.
+type format int
+
+const (
+	formatUnknown format = iota
+	formatPlain          // {"id","delta","finished","usage"} events
+	formatUI             // Vercel AI SDK UI message stream parts
+)
+
+// toolState assembles one tool call.
+type toolState struct {
+	index    int
+	id       string
+	name     string
+	args     strings.Builder
+	sawDelta bool
+	done     bool // already emitted
+}
+
+// decoder folds either stream format into events. It emits exactly one
+// Started before any content, keeps the partial answer on failure and
+// never emits a tool call whose arguments were cut off.
+type decoder struct {
+	emit   func(provider.Event)
+	status int
+	format format
+
+	started   bool
+	chatID    string
+	messageID string
+
+	calls   []*toolState
+	sources map[string]bool
+	usage   *provider.Usage
+	partial bool
+
+	finished     bool // plain: finished:true; UI: a finish part
+	finishReason string
+	streamErr    *provider.APIError // a UI error part, reported at the end
+	aborted      *provider.APIError
+}
+
+func newDecoder(emit func(provider.Event), resp *http.Response) *decoder {
+	d := &decoder{emit: emit, status: resp.StatusCode}
+	if strings.EqualFold(strings.TrimSpace(resp.Header.Get(headerUIStream)), "v1") {
+		d.format = formatUI
+	}
+	d.chatID = resp.Header.Get(headerChatID)
+	return d
+}
+
+// start emits the Started event once, with whatever ids are known.
+func (d *decoder) start() {
+	if d.started {
+		return
+	}
+	d.started = true
+	d.emit(provider.Started{Status: d.status, ID: d.messageID, ChatID: d.chatID})
+}
+
+// run reads an SSE body to its end and returns nil after emitting Done,
+// or the error that ended the stream.
+func (d *decoder) run(ctx context.Context, tr *provider.Transport, body io.Reader) *provider.APIError {
+	sse := provider.NewSSEDecoder(body, 0)
+	for {
+		ev, err := sse.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return d.end(false)
+			}
+			return d.fail(tr.StreamError(ctx, err, d.partial))
+		}
+		data := strings.TrimSpace(ev.Data)
+		if ev.Raw {
+			if ae := inbandError([]byte(data)); ae != nil {
+				return d.fail(ae)
+			}
+			return d.fail(&provider.APIError{Kind: provider.KindStream, Title: "malformed stream",
+				Message: "the gateway sent a line that is not server-sent events: " + excerpt([]byte(data))})
+		}
+		if data == "" {
+			continue
+		}
+		if data == "[DONE]" {
+			return d.end(true)
+		}
+		if ev.Event == "error" {
+			ae := inbandError([]byte(data))
+			if ae == nil {
+				ae = &provider.APIError{Kind: provider.KindStream, Title: "stream error", Message: data}
+			}
+			return d.fail(ae)
+		}
+		if ae := d.event([]byte(data)); ae != nil {
+			return d.fail(ae)
+		}
+	}
+}
+
+// event dispatches one data payload to the format's handler, detecting
+// the format from the first payload when the headers did not say.
+func (d *decoder) event(data []byte) *provider.APIError {
+	if d.format == formatUnknown {
+		var head struct {
+			Type *string `json:"type"`
+		}
+		if json.Unmarshal(data, &head) != nil {
+			return malformed(data)
+		}
+		if head.Type != nil && isUIType(*head.Type) && (*head.Type != "error" || isUIError(data)) {
+			d.format = formatUI
+		} else {
+			d.format = formatPlain
+		}
+	}
+	if d.format == formatUI {
+		return d.uiPart(data)
+	}
+	return d.plain(data)
+}
+
+// uiTypes are the part types of the UI message stream protocol.
+var uiTypes = map[string]bool{
+	"start": true, "finish": true, "abort": true, "error": true, "message-metadata": true,
+	"text-start": true, "text-delta": true, "text-end": true,
+	"reasoning-start": true, "reasoning-delta": true, "reasoning-end": true, "reasoning-file": true,
+	"tool-input-start": true, "tool-input-delta": true, "tool-input-available": true, "tool-input-error": true,
+	"tool-output-available": true, "tool-output-error": true, "tool-output-denied": true,
+	"tool-approval-request": true, "tool-approval-response": true,
+	"source-url": true, "source-document": true, "file": true, "custom": true,
+	"start-step": true, "finish-step": true, "reset-step": true,
+}
+
+// isUIType reports whether t names a UI message stream part.
+func isUIType(t string) bool {
+	return uiTypes[t] || strings.HasPrefix(t, "data-")
+}
+
+// isUIError reports a UI message stream error part ({"type":"error",
+// "errorText":…}) as opposed to an RFC 7807 problem with type "error".
+func isUIError(data []byte) bool {
+	var p struct {
+		Type      string  `json:"type"`
+		ErrorText *string `json:"errorText"`
+	}
+	return json.Unmarshal(data, &p) == nil && p.Type == "error" && p.ErrorText != nil
+}
+
+// whole handles a non-streamed JSON answer.
+func (d *decoder) whole(data []byte) *provider.APIError {
+	data = bytes.TrimSpace(data)
+	if ae := inbandError(data); ae != nil {
+		return d.fail(ae)
+	}
+	var c plainChunk
+	if err := json.Unmarshal(data, &c); err != nil {
+		return d.fail(malformed(data))
+	}
+	d.format = formatPlain
+	if c.Message != nil {
+		c.Delta = c.Message.Content
+		c.Reasoning = c.Message.Reasoning
+		c.ToolCalls = append(c.ToolCalls, c.Message.ToolCalls...)
+		c.Message = nil
+	}
+	c.Finished = true
+	if ae := d.plainChunk(&c); ae != nil {
+		return d.fail(ae)
+	}
+	return d.end(true)
+}
+
+// plain handles one event of the plain stream.
+func (d *decoder) plain(data []byte) *provider.APIError {
+	if ae := inbandError(data); ae != nil {
+		return ae
+	}
+	var c plainChunk
+	if err := json.Unmarshal(data, &c); err != nil {
+		return malformed(data)
+	}
+	return d.plainChunk(&c)
+}
+
+func (d *decoder) plainChunk(c *plainChunk) *provider.APIError {
+	if d.chatID == "" {
+		d.chatID = c.ChatID
+		if d.chatID == "" {
+			d.chatID = c.ID
+		}
+	}
+	d.start()
+	if c.Reasoning != "" {
+		d.emit(provider.ReasoningDelta{Text: c.Reasoning})
+	}
+	if c.Delta != "" {
+		d.partial = true
+		d.emit(provider.TextDelta{Text: c.Delta})
+	}
+	for _, s := range c.Sources {
+		url := s.SourceURL
+		if url == "" {
+			url = s.URL
+		}
+		title := s.Title
+		if title == "" {
+			title = s.Filename
+		}
+		key := s.SourceID
+		if key == "" {
+			key = url + "\x00" + title
+		}
+		d.source(key, url, title)
+	}
+	for i := range c.ToolCalls {
+		d.plainToolCall(&c.ToolCalls[i])
+	}
+	if c.Usage != nil {
+		u := c.Usage.event()
+		d.usage = &u
+	}
+	if c.FinishReason != "" {
+		d.finishReason = c.FinishReason
+	}
+	if c.Finished {
+		d.finished = true
+	}
+	return nil
+}
+
+// plainToolCall merges one tool-call fragment of the plain stream, by
+// index when given, else by id (a fragment without either continues the
+// last call).
+func (d *decoder) plainToolCall(f *wireToolCall) {
+	var st *toolState
+	for _, c := range d.calls {
+		if (f.Index != nil && c.index == *f.Index) || (f.Index == nil && f.ID != "" && c.id == f.ID) {
+			st = c
+			break
+		}
+	}
+	if st == nil && f.Index == nil && f.ID == "" && len(d.calls) > 0 {
+		st = d.calls[len(d.calls)-1]
+	}
+	if st == nil {
+		st = &toolState{index: len(d.calls)}
+		if f.Index != nil {
+			st.index = *f.Index
+		}
+		d.calls = append(d.calls, st)
+	}
+	if st.id == "" {
+		st.id = f.ID
+	}
+	if st.name == "" {
+		st.name = f.Function.Name
+	}
+	st.args.WriteString(f.Function.Arguments)
+	d.partial = true
+}
+
+// uiPart handles one part of a UI message stream.
+func (d *decoder) uiPart(data []byte) *provider.APIError {
+	var p uiPart
+	if err := json.Unmarshal(data, &p); err != nil {
+		return malformed(data)
+	}
+	if !isUIType(p.Type) {
+		if ae := inbandError(data); ae != nil {
+			return ae
+		}
+	}
+	switch p.Type {
+	case "start":
+		if p.MessageID != "" {
+			d.messageID = p.MessageID
+		}
+		d.metadata(p.MessageMetadata)
+		d.start()
+		return nil
+	case "text-delta":
+		d.start()
+		if p.Delta != "" {
+			d.partial = true
+			d.emit(provider.TextDelta{Text: p.Delta})
+		}
+	case "reasoning-delta":
+		d.start()
+		if p.Delta != "" {
+			d.emit(provider.ReasoningDelta{Text: p.Delta})
+		}
+	case "tool-input-start":
+		d.start()
+		st := d.tool(p.ToolCallID)
+		if p.ToolName != "" {
+			st.name = p.ToolName
+		}
+	case "tool-input-delta":
+		st := d.tool(p.ToolCallID)
+		st.args.WriteString(p.InputTextDelta)
+		st.sawDelta = true
+		d.partial = true
+	case "tool-input-available":
+		d.start()
+		st := d.tool(p.ToolCallID)
+		if p.ToolName != "" {
+			st.name = p.ToolName
+		}
+		args := st.args.String()
+		if !st.sawDelta {
+			args = compactJSON(p.Input, "{}")
+		}
+		st.done = true
+		d.partial = true
+		d.emit(provider.ToolCallEvent{ToolCall: provider.ToolCall{ID: st.id, Name: st.name, Arguments: args}})
+	case "tool-input-error":
+		d.start()
+		st := d.tool(p.ToolCallID)
+		if p.ToolName != "" {
+			st.name = p.ToolName
+		}
+		st.done = true
+		d.emit(provider.ToolResult{ID: st.id, Name: st.name, Output: p.ErrorText, IsError: true})
+	case "tool-output-available":
+		d.start()
+		d.emit(provider.ToolResult{ID: p.ToolCallID, Name: d.toolName(p.ToolCallID), Output: outputText(p.Output)})
+	case "tool-output-error":
+		d.start()
+		d.emit(provider.ToolResult{ID: p.ToolCallID, Name: d.toolName(p.ToolCallID), Output: p.ErrorText, IsError: true})
+	case "tool-output-denied":
+		d.start()
+		d.emit(provider.ToolResult{ID: p.ToolCallID, Name: d.toolName(p.ToolCallID),
+			Output: "the tool call was denied", IsError: true})
+	case "source-url":
+		d.start()
+		d.source("id:"+p.SourceID, p.URL, p.Title)
+	case "source-document":
+		d.start()
+		title := p.Title
+		if title == "" {
+			title = p.Filename
+		}
+		d.source("id:"+p.SourceID, "", title)
+	case "file":
+		// A file with a fetchable address is worth citing; inline data:
+		// URLs (possibly megabytes) are not repeated.
+		if p.URL != "" && !strings.HasPrefix(p.URL, "data:") {
+			d.start()
+			d.source("file:"+p.URL, p.URL, p.MediaType)
+		}
+	case "error":
+		d.start()
+		if d.streamErr == nil {
+			d.streamErr = &provider.APIError{Kind: provider.KindStream, Title: "stream error", Message: p.ErrorText}
+		}
+	case "finish":
+		d.finished = true
+		if p.FinishReason != "" {
+			d.finishReason = p.FinishReason
+		}
+		d.metadata(p.MessageMetadata)
+	case "message-metadata":
+		d.metadata(p.MessageMetadata)
+	case "abort":
+		msg := "the gateway aborted the answer"
+		if p.Reason != "" {
+			msg += ": " + p.Reason
+		}
+		d.aborted = &provider.APIError{Kind: provider.KindStream, Title: "stream aborted", Message: msg}
+	default:
+		// text-start/-end, reasoning-start/-end, start-step, finish-step,
+		// reset-step, reasoning-file, custom, tool approval parts and
+		// data-* parts (application data for a web UI, transient or not)
+		// carry nothing a terminal transcript shows.
+	}
+	return nil
+}
+
+// tool returns the call with id, creating it.
+func (d *decoder) tool(id string) *toolState {
+	for _, c := range d.calls {
+		if c.id == id {
+			return c
+		}
+	}
+	st := &toolState{index: len(d.calls), id: id}
+	d.calls = append(d.calls, st)
+	return st
+}
+
+func (d *decoder) toolName(id string) string {
+	for _, c := range d.calls {
+		if c.id == id {
+			return c.name
+		}
+	}
+	return ""
+}
+
+// metadata reads token counts from UI message metadata, where gateways
+// put them ({"usage":{…}} or the counts at the top level), and a chat id.
+func (d *decoder) metadata(raw json.RawMessage) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return
+	}
+	var m struct {
+		wireUsage
+		PromptTokens     int        `json:"promptTokens"`
+		CompletionTokens int        `json:"completionTokens"`
+		Usage            *wireUsage `json:"usage"`
+		ChatID           string     `json:"chatId"`
+	}
+	if json.Unmarshal(raw, &m) != nil {
+		return
+	}
+	if m.ChatID != "" && d.chatID == "" && !d.started {
+		d.chatID = m.ChatID
+	}
+	u := m.wireUsage
+	if m.Usage != nil {
+		u = *m.Usage
+	}
+	if u.InputTokens == 0 {
+		u.InputTokens = m.PromptTokens
+	}
+	if u.OutputTokens == 0 {
+		u.OutputTokens = m.CompletionTokens
+	}
+	if u.InputTokens != 0 || u.OutputTokens != 0 || u.TotalTokens != 0 {
+		ev := u.event()
+		d.usage = &ev
+	}
+}
+
+func (d *decoder) source(key, url, title string) {
+	if url == "" && title == "" {
+		return
+	}
+	if d.sources == nil {
+		d.sources = map[string]bool{}
+	}
+	if key == "id:" {
+		key = url + "\x00" + title
+	}
+	if d.sources[key] {
+		return
+	}
+	d.sources[key] = true
+	d.emit(provider.Source{URL: url, Title: title})
+}
+
+// end closes the stream: sawDone says whether [DONE] arrived.
+func (d *decoder) end(sawDone bool) *provider.APIError {
+	d.start()
+	switch {
+	case d.streamErr != nil:
+		return d.fail(d.streamErr)
+	case d.aborted != nil:
+		return d.fail(d.aborted)
+	case d.finishReason == "error":
+		return d.fail(&provider.APIError{Kind: provider.KindStream, Title: "stream error",
+			Message: "the gateway ended the answer with an error"})
+	case !sawDone && !d.finished:
+		return d.fail(&provider.APIError{Kind: provider.KindStream, Title: "stream ended early",
+			Message: "the gateway closed the stream before the answer finished"})
+	}
+	if d.format != formatUI {
+		// The plain stream sends tool calls in fragments: emit them whole.
+		sort.SliceStable(d.calls, func(i, j int) bool { return d.calls[i].index < d.calls[j].index })
+		for _, c := range d.calls {
+			if !c.done {
+				c.done = true
+				d.emit(provider.ToolCallEvent{ToolCall: provider.ToolCall{ID: c.id, Name: c.name, Arguments: c.args.String()}})
+			}
+		}
+	}
+	if d.usage != nil {
+		d.emit(*d.usage)
+		d.usage = nil
+	}
+	reason := strings.ReplaceAll(d.finishReason, "-", "_")
+	if reason == "" {
+		reason = "stop"
+		for _, c := range d.calls {
+			if c.done {
+				reason = "tool_calls"
+			}
+		}
+	}
+	d.emit(provider.Done{FinishReason: reason})
+	return nil
+}
+
+// fail reports usage (still worth knowing) and marks the error partial.
+// Tool calls not yet complete are dropped: cut-off arguments must never
+// be run.
+func (d *decoder) fail(ae *provider.APIError) *provider.APIError {
+	d.start()
+	if d.usage != nil {
+		d.emit(*d.usage)
+		d.usage = nil
+	}
+	ae.Partial = ae.Partial || d.partial
+	return ae
+}
+
+// inbandError reads an error written inside a stream: {"error":…} in any
+// known shape, or an RFC 7807 problem object.
+func inbandError(data []byte) *provider.APIError {
+	var probe struct {
+		Error  json.RawMessage `json:"error"`
+		Title  string          `json:"title"`
+		Detail string          `json:"detail"`
+		Status json.RawMessage `json:"status"`
+	}
+	if json.Unmarshal(bytes.TrimSpace(data), &probe) != nil {
+		return nil
+	}
+	hasError := len(probe.Error) > 0 && string(probe.Error) != "null" && string(probe.Error) != "false"
+	isProblem := probe.Title != "" && (probe.Detail != "" || len(probe.Status) > 0)
+	if !hasError && !isProblem {
+		return nil
+	}
+	ae := provider.ParseErrorBody(0, data)
+	ae.Kind = provider.KindStream
+	if ae.Title == "" {
+		ae.Title = "error from the gateway"
+	}
+	return ae
+}
+
+func malformed(data []byte) *provider.APIError {
+	return &provider.APIError{Kind: provider.KindStream, Title: "malformed stream",
+		Message: "a stream event is not valid JSON: " + excerpt(data)}
+}
+
+// compactJSON returns raw without insignificant whitespace, or def when
+// raw is empty.
+func compactJSON(raw json.RawMessage, def string) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return def
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
+}
+
+// outputText renders a tool's output: a JSON string as its text, anything
+// else as compact JSON.
+func outputText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return compactJSON(raw, "")
+}
+
+func excerpt(b []byte) string {
+	const max = 120
+	if len(b) > max {
+		return string(b[:max]) + "…"
+	}
+	return string(b)
+}
