@@ -56,10 +56,13 @@ func New(width int, th *themes.Theme) (*Renderer, error) {
 	md := goldmark.New(
 		goldmark.WithExtensions(extension.GFM, extension.DefinitionList),
 		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
-		goldmark.WithRenderer(renderer.NewRenderer(
-			renderer.WithNodeRenderers(util.Prioritized(ar, 1000)),
-		)),
 	)
+	// Set the renderer after the extensions have registered theirs (HTML
+	// renderers for tables, strikethrough, task lists), replacing them all
+	// with glamour's, as glamour itself does.
+	md.SetRenderer(renderer.NewRenderer(
+		renderer.WithNodeRenderers(util.Prioritized(ar, 1000)),
+	))
 	return &Renderer{
 		width: width,
 		theme: th,
@@ -79,8 +82,114 @@ func (r *Renderer) Theme() *themes.Theme { return r.theme }
 // such as "─ [3] go" styled with the theme), trailing padding trimmed
 // ANSI-aware from every line, no leading/trailing blank lines. It returns the
 // rendered text and how many code blocks it numbered.
+//
+// The document is rendered as a sequence of independent pieces (top-level
+// block groups, see splitter) joined by blank lines, which is what lets a
+// Stream reuse finished pieces and still agree exactly with Render.
 func (r *Renderer) Render(md string, firstBlock int) (string, int) {
-	return r.render(sanitize.Text(md), firstBlock)
+	clean := sanitize.Text(md)
+	var sp splitter
+	bounds := boundaries(clean, &sp)
+	if sp.refDefs {
+		return r.renderPiece(clean, firstBlock)
+	}
+	var j joiner
+	start := 0
+	for _, b := range append(bounds, len(clean)) {
+		out, n := r.renderPiece(clean[start:b], firstBlock+j.blocks)
+		j.add(out, n)
+		start = b
+	}
+	return j.b.String(), j.blocks
+}
+
+// joiner concatenates rendered pieces, one blank line apart, skipping pieces
+// that render to nothing.
+type joiner struct {
+	b      strings.Builder
+	blocks int
+}
+
+func (j *joiner) add(out string, blocks int) {
+	j.blocks += blocks
+	if out == "" {
+		return
+	}
+	if j.b.Len() > 0 {
+		j.b.WriteString("\n\n")
+	}
+	j.b.WriteString(out)
+}
+
+// renderPiece renders one piece of sanitized markdown. A piece that is a
+// single fenced code block is laid out directly, without glamour; the result
+// is the same as glamour's path would give.
+func (r *Renderer) renderPiece(md string, firstBlock int) (string, int) {
+	if lang, code, ok := soleFence(md); ok {
+		var b strings.Builder
+		b.WriteString(r.code.label(firstBlock, lang))
+		b.WriteByte('\n')
+		r.code.write(&b, "", displayCode(code), lang)
+		return strings.TrimRight(b.String(), "\n"), 1
+	}
+	return r.render(md, firstBlock)
+}
+
+// soleFence reports whether md consists of exactly one fenced code block
+// opened in column 0 (closed or not, followed by blank lines only), and
+// returns its language and code as goldmark would parse them.
+func soleFence(md string) (lang, code string, ok bool) {
+	nl := strings.IndexByte(md, '\n')
+	if nl < 0 {
+		nl = len(md)
+	}
+	first := md[:nl]
+	if strings.HasSuffix(first, "\r") || len(first) < 3 || first[0] != first[1] {
+		return "", "", false
+	}
+	ch, n, ok := openingFence(strings.TrimRight(first, " \t"))
+	if !ok {
+		return "", "", false
+	}
+	info := strings.Trim(first[n:], " \t")
+	if i := strings.IndexByte(info, ' '); i >= 0 {
+		info = info[:i]
+	}
+	body := ""
+	if nl < len(md) {
+		body = md[nl+1:]
+	}
+	// Find the closing fence; everything after it must be blank.
+	off := 0
+	for off < len(body) {
+		e := strings.IndexByte(body[off:], '\n')
+		end := len(body)
+		if e >= 0 {
+			end = off + e
+		}
+		ind, t := indentOf(body[off:end])
+		if ind < 4 && t != "" && isClosingFence(t, ch, n) {
+			if strings.TrimLeft(body[end:], " \t\n") != "" {
+				return "", "", false
+			}
+			return info, strings.TrimSuffix(body[:off], "\n"), true
+		}
+		off = end + 1
+	}
+	return info, strings.TrimSuffix(body, "\n"), true
+}
+
+// displayCode drops trailing blank lines from code for display; copied code
+// (CodeBlocks) keeps them.
+func displayCode(code string) string {
+	t := strings.TrimRight(code, " \t\n")
+	if t == "" {
+		return ""
+	}
+	if i := strings.IndexByte(code[len(t):], '\n'); i >= 0 {
+		return code[:len(t)+i]
+	}
+	return code
 }
 
 // fencedBlock is a fenced code block found in the parse tree.
@@ -89,7 +198,7 @@ type fencedBlock struct {
 	code string
 }
 
-// render renders already sanitized markdown.
+// render renders one piece of sanitized markdown with glamour.
 func (r *Renderer) render(md string, firstBlock int) (string, int) {
 	if strings.TrimSpace(md) == "" {
 		return "", 0
@@ -221,7 +330,7 @@ func (r *Renderer) spliceCode(out string, mark rune, blocks []fencedBlock, first
 		b.WriteString(prefix)
 		b.WriteString(r.code.label(first+idx, blk.lang))
 		b.WriteByte('\n')
-		r.code.write(&b, prefix, blk.code, blk.lang)
+		r.code.write(&b, prefix, displayCode(blk.code), blk.lang)
 		rest = after[lineEnd:]
 		if len(rest) > 0 && rest[0] == '\n' {
 			rest = rest[1:]
@@ -307,7 +416,17 @@ func trimLines(out []byte) string {
 // trimLine returns line cut after its last visible non-space character, plus a
 // reset if any SGR sequence was cut or is still open. A line with no visible
 // content yields nil.
+//
+// OSC sequences (glamour's OSC 8 hyperlinks) are removed: the rendered
+// output contains no escape sequences other than SGR, so the view can measure,
+// clip and copy it safely; the link target stays visible as text.
 func trimLine(line []byte) []byte {
+	if bytes.Contains(line, []byte("\x1b]")) {
+		line = stripOSC(line)
+	}
+	if bytes.Contains(line, []byte("m\x1b[m")) {
+		line = dropEmptySGR(line)
+	}
 	end := -1 // byte index just past the last visible non-space rune
 	hasEsc := false
 	for i := 0; i < len(line); {
@@ -346,4 +465,64 @@ func trimLine(line []byte) []byte {
 		t = append(t[:end:end], "\x1b[m"...)
 	}
 	return t
+}
+
+// stripOSC returns line without OSC sequences (terminated by BEL or ST).
+func stripOSC(line []byte) []byte {
+	out := make([]byte, 0, len(line))
+	for i := 0; i < len(line); {
+		if line[i] == 0x1b && i+1 < len(line) && line[i+1] == ']' {
+			j := i + 2
+			for j < len(line) {
+				if line[j] == 0x07 {
+					j++
+					break
+				}
+				if line[j] == 0x1b && j+1 < len(line) && line[j+1] == '\\' {
+					j += 2
+					break
+				}
+				j++
+			}
+			i = j
+			continue
+		}
+		out = append(out, line[i])
+		i++
+	}
+	return out
+}
+
+// dropEmptySGR removes style sequences that style nothing: an SGR sequence
+// immediately followed by a reset, while no other style is open.
+func dropEmptySGR(line []byte) []byte {
+	out := make([]byte, 0, len(line))
+	reset := true // no style is open at this point of the output
+	for i := 0; i < len(line); {
+		if line[i] != 0x1b || i+1 >= len(line) || line[i+1] != '[' {
+			out = append(out, line[i])
+			i++
+			continue
+		}
+		j := i + 2
+		for j < len(line) && (line[j] < 0x40 || line[j] > 0x7e) {
+			j++
+		}
+		if j >= len(line) {
+			out = append(out, line[i:]...)
+			break
+		}
+		seq := line[i : j+1]
+		isReset := line[j] == 'm' && (j == i+2 || string(line[i+2:j]) == "0")
+		if line[j] == 'm' && !isReset && reset && bytes.HasPrefix(line[j+1:], []byte("\x1b[m")) {
+			i = j + 1 + 3
+			continue
+		}
+		if line[j] == 'm' {
+			reset = isReset
+		}
+		out = append(out, seq...)
+		i = j + 1
+	}
+	return out
 }
