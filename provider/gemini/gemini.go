@@ -1,0 +1,322 @@
+// Package gemini speaks the Gemini generateContent dialect
+// ({base}/models/{model}:streamGenerateContent?alt=sse with the key in
+// x-goog-api-key), as served by Google and by gateways that offer a
+// Gemini-compatible endpoint. It is a small hand-written client on the
+// shared SSE decoder; the wire types it needs are in types.go.
+package gemini
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/parley-chat/parley/provider"
+)
+
+// maxModelPages bounds pagination of the model list.
+const maxModelPages = 1000
+
+// maxSignatures bounds the remembered thought signatures.
+const maxSignatures = 4096
+
+// Provider is a Gemini-compatible gateway. It is safe for concurrent use.
+type Provider struct {
+	name    string
+	baseURL string
+	key     string
+	tr      *provider.Transport
+
+	// signatures remembers the thoughtSignature Gemini attached to each
+	// function call it made, by call id, because Gemini 3 refuses a
+	// conversation whose earlier function calls come back without theirs.
+	mu         sync.Mutex
+	signatures map[string]string
+	sigOrder   []string
+}
+
+// New validates opts and returns the dialect's Provider.
+func New(opts provider.Options) (*Provider, error) {
+	base := strings.TrimRight(opts.BaseURL, "/")
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("gemini: base URL %q is not an http(s) URL", opts.BaseURL)
+	}
+	name := opts.Name
+	if name == "" {
+		name = "gemini"
+	}
+	return &Provider{name: name, baseURL: base, key: opts.APIKey, tr: provider.NewTransport(opts),
+		signatures: map[string]string{}}, nil
+}
+
+// Name returns the profile name.
+func (p *Provider) Name() string { return p.name }
+
+// Dialect returns "gemini".
+func (p *Provider) Dialect() string { return "gemini" }
+
+// newRequest builds a request to {base}/{path} with the key in the
+// x-goog-api-key header (never in the URL).
+func (p *Provider) newRequest(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, p.baseURL+"/"+strings.TrimLeft(path, "/"), rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if p.key != "" {
+		req.Header.Set("x-goog-api-key", p.key)
+	}
+	return req, nil
+}
+
+// modelPath returns "models/{model}" for a model id given with or without
+// its "models/" prefix.
+func modelPath(model string) string {
+	return "models/" + url.PathEscape(strings.TrimPrefix(model, "models/"))
+}
+
+// Stream implements provider.Provider.
+func (p *Provider) Stream(ctx context.Context, req *provider.Request, emit func(provider.Event)) error {
+	if strings.TrimPrefix(req.Model, "models/") == "" {
+		return finish(emit, &provider.APIError{Kind: provider.KindStream, Title: "bad request", Message: "no model given"})
+	}
+	body, err := p.buildBody(req)
+	if err != nil {
+		return finish(emit, &provider.APIError{Kind: provider.KindStream, Title: "bad request", Message: err.Error()})
+	}
+	resp, err := p.tr.Do(ctx, func(ctx context.Context) (*http.Request, error) {
+		r, err := p.newRequest(ctx, http.MethodPost, modelPath(req.Model)+":streamGenerateContent?alt=sse", body)
+		if err == nil {
+			r.Header.Set("Accept", "text/event-stream")
+		}
+		return r, err
+	}, emit)
+	if err != nil {
+		return finish(emit, err.(*provider.APIError))
+	}
+	defer resp.Body.Close()
+	emit(provider.Started{Status: resp.StatusCode})
+	d := newDecoder(emit, p.remember)
+	if isJSON(resp.Header.Get("Content-Type")) {
+		data, err := io.ReadAll(io.LimitReader(resp.Body, provider.DefaultMaxEventSize))
+		if err != nil {
+			return finish(emit, d.fail(p.tr.StreamError(ctx, err, false)))
+		}
+		return finish(emit, d.whole(data))
+	}
+	return finish(emit, d.run(ctx, p.tr, resp.Body))
+}
+
+// remember keeps a call's thought signature for the next request.
+func (p *Provider) remember(id, sig string) {
+	if id == "" || sig == "" {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.signatures[id]; !ok {
+		p.sigOrder = append(p.sigOrder, id)
+	}
+	p.signatures[id] = sig
+	for len(p.sigOrder) > maxSignatures {
+		delete(p.signatures, p.sigOrder[0])
+		p.sigOrder = p.sigOrder[1:]
+	}
+}
+
+func (p *Provider) signature(id string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.signatures[id]
+}
+
+// buildBody maps a dialect-neutral request to generateContent's body.
+func (p *Provider) buildBody(req *provider.Request) ([]byte, error) {
+	var g generateRequest
+	var sys []part
+	callNames := map[string]string{}
+	for _, m := range req.Messages {
+		switch m.Role {
+		case provider.RoleSystem:
+			if m.Content != "" {
+				sys = append(sys, part{Text: m.Content})
+			}
+		case provider.RoleUser:
+			g.Contents = append(g.Contents, content{Role: "user", Parts: []part{{Text: m.Content}}})
+		case provider.RoleAssistant:
+			c := content{Role: "model"}
+			if m.Content != "" {
+				c.Parts = append(c.Parts, part{Text: m.Content})
+			}
+			for _, tc := range m.ToolCalls {
+				callNames[tc.ID] = tc.Name
+				c.Parts = append(c.Parts, part{
+					FunctionCall:     &functionCall{Name: tc.Name, Args: argsObject(tc.Arguments)},
+					ThoughtSignature: p.signature(tc.ID),
+				})
+			}
+			if len(c.Parts) == 0 {
+				continue // Gemini refuses a content without parts
+			}
+			g.Contents = append(g.Contents, c)
+		case provider.RoleTool:
+			name := m.Name
+			if name == "" {
+				name = callNames[m.ToolCallID]
+			}
+			fr := part{FunctionResponse: &functionResponse{Name: name, Response: responseObject(m.Content)}}
+			// The answers to one turn's calls go together in one content.
+			if n := len(g.Contents); n > 0 && g.Contents[n-1].Role == "user" && len(g.Contents[n-1].Parts) > 0 &&
+				g.Contents[n-1].Parts[0].FunctionResponse != nil {
+				g.Contents[n-1].Parts = append(g.Contents[n-1].Parts, fr)
+			} else {
+				g.Contents = append(g.Contents, content{Role: "user", Parts: []part{fr}})
+			}
+		default:
+			return nil, fmt.Errorf("unknown message role %q", m.Role)
+		}
+	}
+	if g.Contents == nil {
+		g.Contents = []content{}
+	}
+	if len(sys) > 0 {
+		g.SystemInstruction = &content{Parts: sys}
+	}
+	gc := generationConfig{
+		Temperature:     req.Temperature,
+		TopP:            req.TopP,
+		MaxOutputTokens: req.MaxTokens,
+		StopSequences:   req.Stop,
+	}
+	if rf := req.ResponseFormat; rf != nil && (rf.Type == "json_schema" || rf.Type == "json_object") {
+		gc.ResponseMimeType = "application/json"
+		if rf.Type == "json_schema" && len(rf.Schema) > 0 {
+			gc.ResponseSchema = rf.Schema
+		}
+	}
+	if req.Reasoning.Enabled {
+		tc := &thinkingConfig{IncludeThoughts: true}
+		if req.Reasoning.Budget > 0 {
+			b := req.Reasoning.Budget
+			tc.ThinkingBudget = &b
+		}
+		gc.ThinkingConfig = tc
+	}
+	if gc.Temperature != nil || gc.TopP != nil || gc.MaxOutputTokens > 0 || len(gc.StopSequences) > 0 ||
+		gc.ResponseMimeType != "" || gc.ThinkingConfig != nil {
+		g.GenerationConfig = &gc
+	}
+	if len(req.Tools) > 0 {
+		var decls []functionDeclaration
+		for _, t := range req.Tools {
+			decls = append(decls, functionDeclaration{Name: t.Name, Description: t.Description, Parameters: t.Parameters})
+		}
+		g.Tools = []tool{{FunctionDeclarations: decls}}
+	}
+	return json.Marshal(g)
+}
+
+// argsObject turns a tool call's argument string into the object Gemini
+// expects; text that is not a JSON object is kept under "arguments".
+func argsObject(s string) json.RawMessage {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return json.RawMessage(`{}`)
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal([]byte(s), &obj) == nil {
+		return json.RawMessage(s)
+	}
+	b, _ := json.Marshal(map[string]string{"arguments": s})
+	return b
+}
+
+// responseObject turns a tool's output into functionResponse.response,
+// which must be an object: JSON objects pass as they are, anything else
+// is wrapped as {"result": …}.
+func responseObject(s string) json.RawMessage {
+	t := strings.TrimSpace(s)
+	var obj map[string]json.RawMessage
+	if json.Unmarshal([]byte(t), &obj) == nil {
+		return json.RawMessage(t)
+	}
+	var v any = s
+	if json.Valid([]byte(t)) && t != "" {
+		v = json.RawMessage(t)
+	}
+	b, _ := json.Marshal(map[string]any{"result": v})
+	return b
+}
+
+// finish emits the terminal Error for ae (nil: Done was already emitted).
+func finish(emit func(provider.Event), ae *provider.APIError) error {
+	if ae == nil {
+		return nil
+	}
+	emit(provider.Error{Err: ae})
+	return ae
+}
+
+func isJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// Models lists the gateway's models, following nextPageToken across all
+// pages; ids lose their "models/" prefix.
+func (p *Provider) Models(ctx context.Context) ([]provider.Model, error) {
+	var out []provider.Model
+	seen := map[string]bool{}
+	token := ""
+	for page := 0; page < maxModelPages; page++ {
+		q := url.Values{"pageSize": {"1000"}}
+		if token != "" {
+			q.Set("pageToken", token)
+		}
+		resp, err := p.tr.Do(ctx, func(ctx context.Context) (*http.Request, error) {
+			return p.newRequest(ctx, http.MethodGet, "models?"+q.Encode(), nil)
+		}, func(provider.Event) {})
+		if err != nil {
+			return nil, err
+		}
+		data, rerr := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+		resp.Body.Close()
+		if rerr != nil {
+			return nil, p.tr.StreamError(ctx, rerr, false)
+		}
+		var list modelList
+		if err := json.Unmarshal(data, &list); err != nil {
+			return nil, &provider.APIError{Kind: provider.KindStream, Title: "malformed model list", Message: err.Error()}
+		}
+		for _, m := range list.Models {
+			id := strings.TrimPrefix(m.Name, "models/")
+			if id != "" {
+				out = append(out, provider.Model{ID: id, Name: m.DisplayName})
+			}
+		}
+		if list.NextPageToken == "" {
+			return out, nil
+		}
+		if seen[list.NextPageToken] {
+			return out, &provider.APIError{Kind: provider.KindStream, Title: "malformed model list",
+				Message: fmt.Sprintf("the gateway returned page token %q twice", list.NextPageToken)}
+		}
+		seen[list.NextPageToken] = true
+		token = list.NextPageToken
+	}
+	return out, &provider.APIError{Kind: provider.KindStream, Title: "malformed model list",
+		Message: fmt.Sprintf("the gateway kept paginating after %d pages", maxModelPages)}
+}
