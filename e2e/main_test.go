@@ -9,6 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	// Linking the command's packages into this test binary makes go test's
+	// result cache notice when any of them changes; the tests themselves
+	// run the binary built below.
+	_ "github.com/parley-chat/parley/cli"
 )
 
 // parleyBin is the path of the parley binary built by TestMain.
