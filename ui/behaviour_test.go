@@ -474,3 +474,21 @@ func TestOnlyVisibleItemsAreLaidOut(t *testing.T) {
 		t.Fatalf("%d of %d items laid out after resize", rendered, len(pane.items))
 	}
 }
+
+func TestLineSplitterMatchesSplit(t *testing.T) {
+	var ls lineSplitter
+	texts := []string{"", "a", "a\nb", "a\nbc\n", "a\nbX\nnew", "a\nbX\nnew\nmore\n\n", "z", "z\n\nq", strings.Repeat("line\n", 3000) + "tail",
+		strings.Repeat("line\n", 3000) + "tail changed\nand more"}
+	for _, s := range texts {
+		got := ls.split(s)
+		want := strings.Split(s, "\n")
+		if strings.Join(got, "\n") != s || len(got) != len(want) {
+			t.Fatalf("split(%.20q): %d lines, want %d", s, len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("split(%.20q) line %d = %q, want %q", s, i, got[i], want[i])
+			}
+		}
+	}
+}

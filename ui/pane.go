@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"time"
 
@@ -46,7 +47,10 @@ type Pane struct {
 	turn      *session.Turn
 	live      *item
 	stream    *markdown.Stream
-	liveLines []string
+	liveHead  []string // label and reasoning of the streaming message
+	liveBody  []string // its answer so far
+	liveTail  []string // its tool calls, error, interrupted marker; ends with ""
+	bodyLines lineSplitter
 	dirty     bool // text or reasoning arrived since the last frame
 	state     session.StreamState
 
@@ -104,7 +108,7 @@ func (p *Pane) startStream(ctx context.Context, rc renderCtx, send func(tea.Msg)
 	p.stream = markdown.NewStream(rc.renderer(rc.width), p.nextBlock)
 	p.live = &item{kind: kindAssistant, turn: p.turn, live: true, firstBlock: p.nextBlock}
 	p.addItem(p.live, rc)
-	p.liveLines = nil
+	p.liveHead, p.liveBody, p.liveTail, p.bodyLines = nil, nil, nil, lineSplitter{}
 	p.renderLive(rc)
 	p.gen++
 	gen, id := p.gen, p.ID
@@ -157,32 +161,88 @@ func (p *Pane) frame(rc renderCtx) bool {
 
 // renderLive lays out the streaming message: label, reasoning (live box
 // while thinking, one summary line once the answer starts), the answer so
-// far, tool calls.
+// far, tool calls. The answer's lines are split incrementally, so a frame
+// costs the changed tail, not the whole answer.
 func (p *Pane) renderLive(rc renderCtx) {
 	p.dirty = false
 	p.renders++
 	t := p.turn
-	var b strings.Builder
-	b.WriteString(assistantLabel(t, rc))
+	old := p.liveHeight()
+	var head strings.Builder
+	head.WriteString(assistantLabel(t, rc))
 	if !rc.hide && t.Reasoning() != "" {
-		b.WriteByte('\n')
+		head.WriteByte('\n')
 		if t.Thinking() || p.live.expanded {
-			b.WriteString(reasoningBox(t.Reasoning(), rc, !p.live.expanded))
+			head.WriteString(reasoningBox(t.Reasoning(), rc, !p.live.expanded))
 		} else {
-			b.WriteString(reasoningSummary(t, rc))
+			head.WriteString(reasoningSummary(t, rc))
 		}
 	}
+	p.liveHead = strings.Split(head.String(), "\n")
+	p.liveBody = nil
 	if out := p.stream.View(); out != "" {
-		b.WriteByte('\n')
-		b.WriteString(out)
+		p.liveBody = p.bodyLines.split(out)
 	} else if t.Reasoning() == "" || rc.hide {
-		b.WriteString("\n" + rc.th.Dim.Render("…"))
+		p.liveBody = []string{rc.th.Dim.Render("…")}
 	}
-	writeTail(&b, t, rc)
-	b.WriteByte('\n')
-	old := len(p.liveLines)
-	p.liveLines = strings.Split(b.String(), "\n")
-	p.grew(len(p.liveLines) - old)
+	var tail strings.Builder
+	writeTail(&tail, t, rc)
+	p.liveTail = strings.Split(strings.TrimPrefix(tail.String(), "\n"), "\n")
+	if tail.Len() == 0 {
+		p.liveTail = []string{""}
+	} else {
+		p.liveTail = append(p.liveTail, "")
+	}
+	p.grew(p.liveHeight() - old)
+}
+
+// liveHeight is the number of lines of the streaming message.
+func (p *Pane) liveHeight() int { return len(p.liveHead) + len(p.liveBody) + len(p.liveTail) }
+
+// lineSplitter splits a growing rendered text into lines, reusing the
+// lines of the part that did not change since the last call.
+type lineSplitter struct {
+	src   string
+	lines []string
+	ends  []int // ends[i] is the offset of line i's newline (len(src) for the last line)
+}
+
+func (ls *lineSplitter) split(s string) []string {
+	common := commonPrefix(ls.src, s)
+	// Keep the lines whose newline lies inside the common prefix.
+	k := sort.SearchInts(ls.ends, common)
+	start := 0
+	if k > 0 {
+		start = ls.ends[k-1] + 1
+	}
+	ls.lines, ls.ends = ls.lines[:k], ls.ends[:k]
+	for pos := start; ; {
+		i := strings.IndexByte(s[pos:], '\n')
+		if i < 0 {
+			ls.lines = append(ls.lines, s[pos:])
+			ls.ends = append(ls.ends, len(s))
+			break
+		}
+		ls.lines = append(ls.lines, s[pos:pos+i])
+		ls.ends = append(ls.ends, pos+i)
+		pos += i + 1
+	}
+	ls.src = s
+	return ls.lines
+}
+
+// commonPrefix is the length of the longest common prefix of a and b,
+// compared a page at a time.
+func commonPrefix(a, b string) int {
+	n := min(len(a), len(b))
+	i := 0
+	for i+4096 <= n && a[i:i+4096] == b[i:i+4096] {
+		i += 4096
+	}
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
 }
 
 // finish turns the streaming message into a finished one: one full render,
@@ -213,8 +273,9 @@ func (p *Pane) finish(rc renderCtx) {
 	if !t.FirstToken.IsZero() {
 		p.lastElapsed = t.End.Sub(t.Start)
 	}
-	old := len(p.liveLines)
-	p.live, p.stream, p.run, p.liveLines = nil, nil, nil, nil
+	old := p.liveHeight()
+	p.live, p.stream, p.run = nil, nil, nil
+	p.liveHead, p.liveBody, p.liveTail, p.bodyLines = nil, nil, nil, lineSplitter{}
 	p.dirty = false
 	p.grew(len(it.render(rc)) - old)
 	p.layout(rc)
@@ -335,11 +396,12 @@ func (p *Pane) scrollToBottom(rc renderCtx) {
 	p.layout(rc)
 }
 
-func (p *Pane) itemLines(it *item, rc renderCtx) []string {
+// itemChunks returns an entry's lines, as one or more runs.
+func (p *Pane) itemChunks(it *item, rc renderCtx) [][]string {
 	if it.live {
-		return p.liveLines
+		return [][]string{p.liveHead, p.liveBody, p.liveTail}
 	}
-	return it.render(rc)
+	return [][]string{it.render(rc)}
 }
 
 // layout computes the visible lines: it walks the transcript from the
@@ -355,14 +417,17 @@ func (p *Pane) layout(rc renderCtx) {
 	var chunks [][]string // bottom first
 	total := 0
 	for i := len(p.items) - 1; i >= 0 && total < need; i-- {
-		ls := p.itemLines(p.items[i], rc)
-		// An item's lines end with an empty line, which separates it from
-		// the next; drop the last item's trailing blank.
-		if i == len(p.items)-1 && len(ls) > 0 && ls[len(ls)-1] == "" {
-			ls = ls[:len(ls)-1]
+		runs := p.itemChunks(p.items[i], rc)
+		for j := len(runs) - 1; j >= 0; j-- {
+			ls := runs[j]
+			// An item's lines end with an empty line, which separates it
+			// from the next; drop the last item's trailing blank.
+			if i == len(p.items)-1 && j == len(runs)-1 && len(ls) > 0 && ls[len(ls)-1] == "" {
+				ls = ls[:len(ls)-1]
+			}
+			chunks = append(chunks, ls)
+			total += len(ls)
 		}
-		chunks = append(chunks, ls)
-		total += len(ls)
 	}
 	if total < need { // the top of the transcript is in reach
 		p.fromBottom = max(min(p.fromBottom, total-h), 0)
