@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+	"image/color"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -490,5 +492,60 @@ func TestLineSplitterMatchesSplit(t *testing.T) {
 				t.Fatalf("split(%.20q) line %d = %q, want %q", s, i, got[i], want[i])
 			}
 		}
+	}
+}
+
+func TestEditorRoundTrip(t *testing.T) {
+	h := newHarness(t, &scriptProvider{}, nil)
+	h.typeText("draft text")
+	cmd := h.press('o', tea.ModCtrl)
+	if cmd == nil {
+		t.Fatal("ctrl+o did nothing")
+	}
+	ready, ok := cmd().(editorReadyMsg)
+	if !ok || ready.err != nil {
+		t.Fatalf("editor ready: %+v", ready)
+	}
+	b, err := os.ReadFile(ready.path)
+	if err != nil || string(b) != "draft text" {
+		t.Fatalf("temp file holds %q, %v", b, err)
+	}
+	t.Setenv("EDITOR", "true")
+	if h.update(ready) == nil {
+		t.Fatal("no exec command for the editor")
+	}
+	// The editor changed the file; closing it brings the text back.
+	if err := os.WriteFile(ready.path, []byte("edited\nprompt\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := h.update(editorClosedMsg{path: ready.path})()
+	h.update(done)
+	if v := h.m.in.Value(); v != "edited\nprompt" {
+		t.Fatalf("input after editor %q", v)
+	}
+	if _, err := os.Stat(ready.path); !os.IsNotExist(err) {
+		t.Fatal("temp file left behind")
+	}
+}
+
+func TestThemeSelection(t *testing.T) {
+	h := newHarness(t, &scriptProvider{}, func(o *Options) { o.Theme = "auto" })
+	if h.m.th.Name != "dark" {
+		t.Fatalf("auto before the terminal answered: %s", h.m.th.Name)
+	}
+	if cmd := h.m.Init(); cmd == nil {
+		t.Fatal("no init command")
+	}
+	h.update(tea.BackgroundColorMsg{Color: color.White})
+	if h.m.th.Name != "light" {
+		t.Fatalf("auto on a light background: %s", h.m.th.Name)
+	}
+	if _, err := newModel(t.Context(), Options{Theme: "neon"}, func(tea.Msg) {}); err == nil {
+		t.Fatal("unknown theme accepted")
+	}
+	t.Setenv("NO_COLOR", "1")
+	m, err := newModel(t.Context(), Options{Theme: "dark"}, func(tea.Msg) {})
+	if err != nil || m.th.Name != "ascii" {
+		t.Fatalf("NO_COLOR: %v %v", m.th.Name, err)
 	}
 }
