@@ -125,6 +125,8 @@ const (
 // subcommand is one line here.
 var subcommands = []func(*app) *cobra.Command{
 	(*app).modelsCommand,
+	(*app).imageCommand,
+	(*app).usageCommand,
 }
 
 func (a *app) rootCommand() *cobra.Command {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/parley-chat/parley/config"
 	"github.com/parley-chat/parley/provider"
+	"github.com/parley-chat/parley/provider/cuadra"
+	"github.com/parley-chat/parley/provider/gemini"
 	"github.com/parley-chat/parley/provider/openai"
 )
 
@@ -18,6 +20,8 @@ type constructor func(provider.Options) (provider.Provider, error)
 // line here (its name must also be in config.Dialects).
 var dialects = map[string]constructor{
 	"openai": adapt(openai.New),
+	"cuadra": adapt(cuadra.New),
+	"gemini": adapt(gemini.New),
 }
 
 // adapt turns a dialect's typed constructor into a constructor, taking
