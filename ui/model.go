@@ -570,6 +570,7 @@ func (m *Model) statusInfo(p *Pane) statusInfo {
 		if p.Streaming() {
 			in.TokPerSec = t.TokensPerSecond(now)
 			in.LastTok = t.OutputTokens()
+			in.ConvTok = p.convTok + in.LastTok
 		}
 	}
 	return in
