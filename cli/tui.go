@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"os"
 	"strings"
 
@@ -15,6 +16,9 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 		if cmd.Flags().Changed(fl) {
 			return usageErrorf("--%s applies to print mode only: add -p", fl)
 		}
+	}
+	if a.env.Stdout == os.Stdout && !a.env.StdoutIsTerminal {
+		return usageErrorf("the chat needs a terminal on stdout; for scripts use print mode: parley -p PROMPT")
 	}
 	t, err := a.resolve(cmd.Context(), cmd, true)
 	if err != nil {
@@ -38,10 +42,12 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 		opts.Output = a.env.Stdout
 	}
 	err = ui.Run(cmd.Context(), opts)
+	if cmd.Context().Err() != nil {
+		// Stopped by SIGINT/SIGTERM from outside (inside the chat, Ctrl+C
+		// is a key, not a signal).
+		return &exitError{code: ExitInterrupted, err: errors.New("interrupted")}
+	}
 	if err != nil {
-		if cmd.Context().Err() != nil {
-			return &exitError{code: ExitInterrupted, err: err}
-		}
 		return failure(err)
 	}
 	return nil
