@@ -22,10 +22,11 @@ type codeFormatter struct {
 	theme *themes.Theme
 	style *chroma.Style               // nil: no highlighting
 	sgr   map[chroma.TokenType]string // cached SGR opener per token type ("" = unstyled)
+	lex   map[string]chroma.Lexer     // lexer per language, coalescing
 }
 
 func newCodeFormatter(th *themes.Theme) *codeFormatter {
-	f := &codeFormatter{theme: th, sgr: map[chroma.TokenType]string{}}
+	f := &codeFormatter{theme: th, sgr: map[chroma.TokenType]string{}, lex: map[string]chroma.Lexer{}}
 	if th.Chroma != "" {
 		f.style = styles.Get(th.Chroma)
 	}
@@ -79,11 +80,7 @@ func (f *codeFormatter) write(b *strings.Builder, prefix, code, lang string) {
 		f.writePlain(b, prefix, code)
 		return
 	}
-	lexer := lexers.Get(lang)
-	if lexer == nil {
-		lexer = lexers.Fallback
-	}
-	lexer = chroma.Coalesce(lexer)
+	lexer := f.lexer(lang)
 	it, err := lexer.Tokenise(nil, code)
 	if err != nil {
 		f.writePlain(b, prefix, code)
@@ -92,6 +89,9 @@ func (f *codeFormatter) write(b *strings.Builder, prefix, code, lang string) {
 	var lw lineWriter
 	lw.prefix = prefix
 	lw.b = b
+	// Exactly one output line per source line, whatever newlines the lexer
+	// adds or merges.
+	lw.remaining = strings.Count(code, "\n") + 1
 	for tok := it(); tok != chroma.EOF; tok = it() {
 		open := f.opener(tok.Type)
 		v := tok.Value
@@ -109,6 +109,28 @@ func (f *codeFormatter) write(b *strings.Builder, prefix, code, lang string) {
 	if lw.pending() {
 		lw.endLine()
 	}
+	for lw.remaining > 0 {
+		lw.endLine()
+	}
+}
+
+// lexer returns the (coalescing) lexer for a language, cached: looking up
+// an unknown or empty name makes chroma try every lexer's file patterns,
+// which costs milliseconds.
+func (f *codeFormatter) lexer(lang string) chroma.Lexer {
+	if l, ok := f.lex[lang]; ok {
+		return l
+	}
+	var l chroma.Lexer
+	if lang != "" {
+		l = lexers.Get(lang)
+	}
+	if l == nil {
+		l = lexers.Fallback
+	}
+	l = chroma.Coalesce(l)
+	f.lex[lang] = l
+	return l
 }
 
 func (f *codeFormatter) writePlain(b *strings.Builder, prefix, code string) {
@@ -138,6 +160,8 @@ type lineWriter struct {
 	line   strings.Builder
 	col    int  // display column within the line (for tab expansion)
 	dirty  bool // something was added to the current line
+	// remaining is how many lines may still be written.
+	remaining int
 }
 
 func (w *lineWriter) pending() bool { return w.dirty }
@@ -183,6 +207,12 @@ func (w *lineWriter) expand(s string) string {
 }
 
 func (w *lineWriter) endLine() {
+	if w.remaining <= 0 {
+		w.line.Reset()
+		w.col, w.dirty = 0, false
+		return
+	}
+	w.remaining--
 	line := strings.TrimRight(w.line.String(), " ")
 	writePrefix(w.b, w.prefix, line == "")
 	w.b.WriteString(line)

@@ -13,7 +13,7 @@ func TestRenderMarkupRemoved(t *testing.T) {
 	r := testRenderer(t, 60, "dark")
 	tests := []struct {
 		name, md, mustHave string
-		mustNot          []string
+		mustNot            []string
 	}{
 		{"atx headings", "# Top\n\n## Second\n\n###### Sixth\n", "Second", []string{"#"}},
 		{"setext heading", "Title\n=====\n\nSub\n---\n", "Title", []string{"=", "---"}},

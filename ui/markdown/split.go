@@ -76,6 +76,23 @@ func (s *splitter) line(l string) bool {
 	return boundary
 }
 
+// boundaryAt reports whether a line that starts with partial (the beginning
+// of a line still being written, not blank) will certainly be a boundary:
+// the first character is enough unless the group is a list and the line may
+// be another item. It never reports a boundary that line would not.
+func (s *splitter) boundaryAt(partial string) bool {
+	if partial == "" || s.inFence || s.htmlEnd != "" || !s.started || !s.prevBlank {
+		return false
+	}
+	switch c := partial[0]; {
+	case c == ' ' || c == '\t' || c == ':':
+		return false
+	case s.list && (c == '-' || c == '+' || c == '*' || c >= '0' && c <= '9'):
+		return false
+	}
+	return true
+}
+
 // continues reports whether a column-0 line after a blank line may still
 // belong to the current group.
 func (s *splitter) continues(t string) bool {

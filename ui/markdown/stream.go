@@ -2,6 +2,7 @@ package markdown
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 
 	"github.com/parley-chat/parley/sanitize"
@@ -28,11 +29,13 @@ type Stream struct {
 	sp       splitter
 	bounds   []int // boundaries found in clean but not yet rendered
 
-	doneEnd    int    // clean[:doneEnd] is rendered into done
-	done       joiner // rendered finished pieces
-	dirty      bool   // text arrived since the last render
-	view       string // last rendered view
-	viewBlocks int    // code blocks numbered in view
+	doneEnd    int      // clean[:doneEnd] is rendered into done
+	done       joiner   // rendered finished pieces
+	code       codeTail // highlighting cache for an open code block at the tail
+	list       listTail // item cache for an open list at the tail
+	dirty      bool     // text arrived since the last render
+	view       string   // last rendered view
+	viewBlocks int      // code blocks numbered in view
 }
 
 // NewStream returns a Stream that renders with r, numbering code blocks from
@@ -104,11 +107,72 @@ func (s *Stream) View() string {
 		s.view, s.viewBlocks = s.r.renderPiece(string(s.clean)+partial, s.first)
 		return s.view
 	}
+	// The line being written often already shows that the text before it
+	// is finished; render that now rather than as part of the tail.
+	if s.sp.boundaryAt(partial) {
+		s.bounds = append(s.bounds, len(s.clean))
+	}
 	s.renderDone()
 	tail := string(s.clean[s.doneEnd:]) + partial
-	out, n := s.r.renderPiece(tail, s.first+s.done.blocks)
+	first := s.first + s.done.blocks
+	out, n, ok := s.code.render(s.r, s.doneEnd, tail, first)
+	if !ok {
+		out, n, ok = s.list.render(s.r, s.doneEnd, tail, first)
+	}
+	if !ok {
+		out, n = s.r.renderPiece(tail, first)
+	}
 	s.view, s.viewBlocks = s.compose(out, n)
 	return s.view
+}
+
+// codeTail renders an open fenced code block at the tail of a stream
+// incrementally. The code is cut at the start of the last line that begins in
+// column 0 (where most lexers are back in their root state); everything
+// before the cut is highlighted once, in slices, and only the text after it
+// is highlighted again on each frame. The result may differ from a whole-block
+// highlight inside multi-line strings or comments; that only lasts while the
+// block is open, as a finished block is rendered whole.
+type codeTail struct {
+	r       *Renderer
+	start   int    // offset of the tail in the stream's clean text
+	lang    string // language of the block
+	settled int    // bytes of code highlighted into out
+	out     strings.Builder
+}
+
+// render renders tail (which starts at offset start) if it is a single open
+// fenced code block; ok is false otherwise.
+func (c *codeTail) render(r *Renderer, start int, tail string, first int) (string, int, bool) {
+	lang, code, ok := soleFence(tail)
+	if !ok {
+		return "", 0, false
+	}
+	if c.r != r || c.start != start || c.lang != lang || c.settled > len(code) {
+		c.r, c.start, c.lang, c.settled = r, start, lang, 0
+		c.out.Reset()
+	}
+	// Cut at the start of the last column-0 line, not counting the line
+	// being written.
+	cut := c.settled
+	if last := strings.LastIndexByte(code, '\n'); last > c.settled {
+		for i := last; i > c.settled; i-- {
+			if code[i-1] == '\n' && i < len(code) && code[i] != ' ' && code[i] != '\t' && code[i] != '\n' {
+				cut = i
+				break
+			}
+		}
+	}
+	if cut > c.settled {
+		r.code.write(&c.out, "", strings.TrimSuffix(code[c.settled:cut], "\n"), lang)
+		c.settled = cut
+	}
+	var b strings.Builder
+	b.WriteString(r.code.label(first, lang))
+	b.WriteByte('\n')
+	b.WriteString(c.out.String())
+	r.code.write(&b, "", displayCode(code[c.settled:]), lang)
+	return strings.TrimRight(b.String(), "\n"), 1, true
 }
 
 // compose joins the finished pieces and a rendered tail.
@@ -183,4 +247,130 @@ func (s *Stream) SetRenderer(r *Renderer) {
 	s.sp = splitter{}
 	s.scanned = 0
 	s.dirty = true
+}
+
+// listTail renders an open list at the tail of a stream item by item: every
+// top-level item but the last is rendered once and cached, and only the item
+// being written is rendered again on each frame. Glamour lays list items out
+// independently (tight and loose lists look the same, items one line apart,
+// a blank line after an item ending in code), so this matches a render of
+// the whole list in the cases tested; ordered items are renumbered as glamour
+// numbers them (start + position). Once the list is finished it is rendered whole
+// as a piece, like everything else.
+type listTail struct {
+	r       *Renderer
+	start   int    // offset of the tail in the stream's clean text
+	settled int    // bytes of the tail rendered into out
+	items   int    // items rendered into out
+	num     int    // number of the first item of an ordered list; -1 for bullets
+	blocks  int    // code blocks numbered in out
+	sep     string // separator after the last item in out
+	out     strings.Builder
+}
+
+// render renders tail (which starts at offset start) if it is a list; ok is
+// false otherwise.
+func (l *listTail) render(r *Renderer, start int, tail string, first int) (string, int, bool) {
+	if tail == "" || !isListMarker(tail) {
+		return "", 0, false
+	}
+	if l.r != r || l.start != start || l.settled > len(tail) {
+		l.r, l.start, l.settled, l.items, l.blocks, l.sep = r, start, 0, 0, 0, ""
+		l.num = listNumber(tail)
+		l.out.Reset()
+	}
+	// Settle every item that is followed by the start of another item: a
+	// list marker in column 0, outside fenced code.
+	var sp splitter
+	off := 0
+	itemStart := 0
+	for off < len(tail) {
+		nl := strings.IndexByte(tail[off:], '\n')
+		if nl < 0 {
+			break // the line being written
+		}
+		line := tail[off : off+nl]
+		if off > 0 && !sp.inFence && sp.htmlEnd == "" && line != "" && isListMarker(line) {
+			if off > l.settled && itemStart >= l.settled {
+				l.add(r, tail[itemStart:off], first)
+			}
+			itemStart = off
+		}
+		sp.line(line)
+		off += nl + 1
+	}
+	var b strings.Builder
+	b.WriteString(l.out.String())
+	if l.settled < len(tail) {
+		out, n := r.renderPiece(l.item(tail[l.settled:]), first+l.blocks)
+		if out != "" {
+			if b.Len() > 0 {
+				b.WriteString(l.sep)
+			}
+			b.WriteString(out)
+		}
+		return b.String(), l.blocks + n, true
+	}
+	return b.String(), l.blocks, true
+}
+
+// add renders one finished item and appends it to the cache.
+func (l *listTail) add(r *Renderer, item string, first int) {
+	out, n := r.renderPiece(l.item(item), first+l.blocks)
+	l.blocks += n
+	l.items++
+	l.settled += len(item)
+	if out == "" {
+		return
+	}
+	if l.out.Len() > 0 {
+		l.out.WriteString(l.sep)
+	}
+	l.out.WriteString(out)
+	l.sep = itemSeparator(item)
+}
+
+// itemSeparator returns what glamour puts between a list item and the next:
+// a line break, or a blank line after an item that ends in fenced code.
+func itemSeparator(item string) string {
+	last := strings.TrimRight(item, " \t\n")
+	if i := strings.LastIndexByte(last, '\n'); i >= 0 {
+		last = last[i+1:]
+	}
+	last = strings.TrimLeft(last, " \t")
+	if strings.HasPrefix(last, "```") || strings.HasPrefix(last, "~~~") {
+		return "\n\n"
+	}
+	return "\n"
+}
+
+// item returns the source of the next item, renumbered for ordered lists.
+func (l *listTail) item(src string) string {
+	if l.num < 0 {
+		return src
+	}
+	i := 0
+	for i < len(src) && src[i] >= '0' && src[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return src
+	}
+	return strconv.Itoa(l.num+l.items) + src[i:]
+}
+
+// listNumber returns the start number of an ordered list item, or -1.
+func listNumber(item string) int {
+	i := 0
+	for i < len(item) && item[i] >= '0' && item[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return -1
+	}
+	n, err := strconv.Atoi(item[:i])
+	if err != nil {
+		return -1
+	}
+	return n
 }

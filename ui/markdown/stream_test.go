@@ -48,8 +48,8 @@ func allDocs() map[string]string {
 	for k, v := range testDocs {
 		docs[k] = v
 	}
-	for i := range 4 {
-		docs["generated "+string(rune('a'+i))] = genDoc(6<<10, uint64(i+10))
+	for i := range 3 {
+		docs["generated "+string(rune('a'+i))] = genDoc(5<<10, uint64(i+10))
 	}
 	return docs
 }
@@ -68,11 +68,13 @@ func TestStreamMatchesRender(t *testing.T) {
 				rng := rand.New(rand.NewPCG(uint64(trial), uint64(len(doc))))
 				maxDelta := []int{1, 3, 7, 20, 64, 300}[trial]
 				s := NewStream(r, 3)
+				// About 120 views per run, at random points.
+				appends := max(1, 2*len(doc)/(1+maxDelta))
 				for i := 0; i < len(doc); {
 					n := 1 + rng.IntN(maxDelta)
 					s.Append(doc[i:min(i+n, len(doc))])
 					i += n
-					if rng.IntN(3) == 0 {
+					if rng.IntN(appends) < 120 {
 						v := s.View()
 						if s.Dirty() {
 							t.Fatalf("%s: dirty after View", name)
