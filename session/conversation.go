@@ -16,6 +16,13 @@ type Conversation struct {
 	Created  time.Time
 	Settings Settings
 	Messages []provider.Message
+	// ChatID is the gateway's own id for this conversation, where the
+	// dialect keeps one (the native REST dialect), and KnownMessages how
+	// many of Messages the gateway holds under it. Requests then send only
+	// the rest. Both are cleared whenever the history and the gateway's
+	// copy may differ.
+	ChatID        string
+	KnownMessages int
 }
 
 // NewConversation returns an empty conversation with a fresh random ID.
@@ -32,7 +39,26 @@ func NewID() string {
 
 // Request builds the request for the conversation as it stands.
 func (c *Conversation) Request() *provider.Request {
-	return c.Settings.Request(c.Messages)
+	req := c.Settings.Request(c.Messages)
+	if c.ChatID != "" && c.KnownMessages <= len(c.Messages) {
+		req.ChatID = c.ChatID
+		// The system prompt the request adds in front is not part of
+		// the gateway's copy of the messages.
+		req.KnownMessages = c.KnownMessages + len(req.Messages) - len(c.Messages)
+	}
+	return req
+}
+
+// Continue records the gateway's chat id after a turn that completed: the
+// gateway now holds every message so far. An empty id (a dialect without
+// gateway-side chats, or a turn that failed or was interrupted) forgets
+// the continuation, so the next request sends the whole history.
+func (c *Conversation) Continue(chatID string) {
+	c.ChatID = chatID
+	c.KnownMessages = 0
+	if chatID != "" {
+		c.KnownMessages = len(c.Messages)
+	}
 }
 
 // AddUser appends a user message.
@@ -63,6 +89,7 @@ func (c *Conversation) DropLastAnswer() bool {
 	for i := len(c.Messages) - 1; i >= 0; i-- {
 		if c.Messages[i].Role == provider.RoleUser {
 			c.Messages = c.Messages[:i+1]
+			c.Continue("")
 			return true
 		}
 	}
@@ -73,6 +100,7 @@ func (c *Conversation) DropLastAnswer() bool {
 // settings stay.
 func (c *Conversation) Reset() {
 	c.Messages = nil
+	c.Continue("")
 	c.ID = NewID()
 	c.Created = time.Now()
 }

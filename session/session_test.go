@@ -282,3 +282,30 @@ func TestRunnerIDsDistinct(t *testing.T) {
 		t.Fatal("same run ID")
 	}
 }
+
+func TestConversationContinuation(t *testing.T) {
+	c := NewConversation(Settings{Model: "m", System: "be brief"})
+	c.AddUser("one")
+	if r := c.Request(); r.ChatID != "" || r.KnownMessages != 0 {
+		t.Fatalf("first request continues: %+v", r)
+	}
+	c.AddAssistant(provider.Message{Content: "1"})
+	c.Continue("chat_xyz")
+	c.AddUser("two")
+	r := c.Request()
+	// system + one + 1 are known to the gateway; only "two" is new.
+	if r.ChatID != "chat_xyz" || r.KnownMessages != 3 || len(r.Messages) != 4 || r.Messages[3].Content != "two" {
+		t.Fatalf("continuation request: chat %q known %d msgs %d", r.ChatID, r.KnownMessages, len(r.Messages))
+	}
+	if !c.DropLastAnswer() {
+		t.Fatal("no user message")
+	}
+	if r := c.Request(); r.ChatID != "" {
+		t.Fatalf("retry must not continue a chat whose copy differs: %+v", r)
+	}
+	c.Continue("chat_2")
+	c.Reset()
+	if c.ChatID != "" || c.KnownMessages != 0 {
+		t.Fatalf("reset kept the chat id")
+	}
+}

@@ -34,6 +34,7 @@ type Turn struct {
 	Usage        provider.Usage
 	HasUsage     bool
 	Model        string // the model the gateway reported, if any
+	ChatID       string // the gateway's conversation id, if it reported one
 	FinishReason string
 
 	// Err is the error the stream ended with; nil on success and when the
@@ -93,6 +94,9 @@ func (t *Turn) Apply(ev provider.Event, now time.Time) bool {
 	case provider.Started:
 		if e.Model != "" {
 			t.Model = e.Model
+		}
+		if e.ChatID != "" {
+			t.ChatID = e.ChatID
 		}
 	case provider.Done:
 		t.FinishReason = e.FinishReason

@@ -263,6 +263,11 @@ func (p *Pane) finish(rc renderCtx) {
 	if !t.Empty() {
 		p.conv.AddAssistant(t.Message())
 	}
+	if t.Err == nil && !t.Interrupted {
+		p.conv.Continue(t.ChatID)
+	} else {
+		p.conv.Continue("")
+	}
 	p.lastTok = t.OutputTokens()
 	if t.HasUsage && t.Usage.TotalTokens > 0 {
 		p.convTok = t.Usage.TotalTokens
