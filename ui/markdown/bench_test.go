@@ -1,6 +1,7 @@
 package markdown
 
 import (
+	"charm.land/glamour/v2"
 	"testing"
 
 	"github.com/parley-chat/parley/themes"
@@ -62,6 +63,18 @@ func BenchmarkNew(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := New(100, th); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGlamourNewTermRenderer is the cost New avoids: glamour's own
+// constructor with the same style and width, for comparison.
+func BenchmarkGlamourNewTermRenderer(b *testing.B) {
+	th, _ := themes.Lookup("dark", true)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := glamour.NewTermRenderer(glamour.WithStyles(th.Markdown), glamour.WithWordWrap(100)); err != nil {
 			b.Fatal(err)
 		}
 	}
