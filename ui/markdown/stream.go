@@ -13,8 +13,14 @@ import (
 // splits a whole document (see splitter); every finished piece is rendered
 // once and cached, and only the open tail is re-rendered when View is called
 // after new text arrived. Because pieces are the unit of both Render and
-// Stream, the finished part of View is always a prefix of the final render,
-// and Finish equals Render(Source()) exactly.
+// Stream, the finished part of View is a prefix of the final render, and
+// Finish equals Render(Source()) exactly. (The one exception to the former is
+// a link reference definition, which may change any earlier block: when one
+// arrives the cache is dropped and the message is rendered unsplit.)
+//
+// The open tail is rendered whole, except for two cheap incremental paths
+// that look the same as a whole render: an open fenced code block (see
+// codeTail) and an open list (see listTail).
 //
 // A Stream is not safe for concurrent use; the TUI calls Append as deltas
 // arrive and View once per frame, from one goroutine.
@@ -57,7 +63,8 @@ func (s *Stream) Append(delta string) {
 // Source returns the raw text appended so far.
 func (s *Stream) Source() string { return s.raw.String() }
 
-// Dirty reports whether text arrived since the last View or Finish.
+// Dirty reports whether View would render: text arrived, or the renderer
+// changed, since the last View or Finish.
 func (s *Stream) Dirty() bool { return s.dirty }
 
 // Blocks returns how many code blocks the current view numbered.
@@ -128,7 +135,8 @@ func (s *Stream) View() string {
 
 // codeTail renders an open fenced code block at the tail of a stream
 // incrementally. The code is cut at the start of the last line that begins in
-// column 0 (where most lexers are back in their root state); everything
+// column 0 or follows a blank line (where most lexers are back in their root
+// state); everything
 // before the cut is highlighted once, in slices, and only the text after it
 // is highlighted again on each frame. The result may differ from a whole-block
 // highlight inside multi-line strings or comments; that only lasts while the
@@ -152,12 +160,13 @@ func (c *codeTail) render(r *Renderer, start int, tail string, first int) (strin
 		c.r, c.start, c.lang, c.settled = r, start, lang, 0
 		c.out.Reset()
 	}
-	// Cut at the start of the last column-0 line, not counting the line
-	// being written.
+	// Cut at the start of the last column-0 line or line after a blank
+	// line, not counting the line being written.
 	cut := c.settled
 	if last := strings.LastIndexByte(code, '\n'); last > c.settled {
 		for i := last; i > c.settled; i-- {
-			if code[i-1] == '\n' && i < len(code) && code[i] != ' ' && code[i] != '\t' && code[i] != '\n' {
+			if code[i-1] == '\n' && i < len(code) && code[i] != '\n' &&
+				(code[i] != ' ' && code[i] != '\t' || i >= 2 && code[i-2] == '\n') {
 				cut = i
 				break
 			}
