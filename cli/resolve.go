@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/parley-chat/parley/provider/demo"
 	"net/url"
 	"slices"
 	"strings"
@@ -118,6 +119,9 @@ func (a *app) resolve(ctx context.Context, cmd *cobra.Command, needModel bool) (
 	s, err := a.settings(cfg, &prof, changed)
 	if err != nil {
 		return nil, err
+	}
+	if a.f.demo && s.ToolsMode != "none" {
+		s.Tools = demo.Tools()
 	}
 	if needModel && s.Model == "" {
 		where := "or set default_model in the config file"

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/parley-chat/parley/internal/fixtures"
 )
 
 // tmuxPane runs one command in a private tmux server (its own socket), in a
@@ -33,7 +35,7 @@ var tmuxSeq atomic.Int64
 func startTUI(t *testing.T, env []string, args ...string) *tmuxPane {
 	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed: the TUI end-to-end tests need it (.ci/run installs it)")
+		fixtures.Missing(t, "tmux is not installed: the TUI end-to-end tests need it (.ci/run installs it)")
 	}
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "tmux.conf")

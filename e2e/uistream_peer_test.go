@@ -29,14 +29,14 @@ func startPeer(t *testing.T) string {
 	t.Helper()
 	dir := fixtures.Peer("ui-message-stream")
 	if dir == "" {
-		t.Skip("the ui-message-stream peer is not available: put shared/ beside the checkout or set PARLEY_FIXTURES")
+		fixtures.Missing(t, "the ui-message-stream peer is not available: put shared/ beside the checkout or set PARLEY_FIXTURES")
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed: the UI message stream peer test needs Node.js (.ci/run installs the peer's packages when node is present)")
+		fixtures.Missing(t, "node is not installed: the UI message stream peer test needs Node.js (.ci/run installs the peer's packages when node is present)")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "ai")); err != nil {
-		t.Skipf("the peer's packages are not installed: run `npm ci` in %s (.ci/run does)", dir)
+		fixtures.Missing(t, "the peer's packages are not installed: run `npm ci` in %s (.ci/run does)", dir)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, node, "server.mjs", "--port", "0")

@@ -115,7 +115,7 @@ This answer comes from the **demo gateway** built into Parley. It runs on your o
 - Ask for **code** or **python** to see syntax highlighting.
 - Ask for a **table** to see tables laid out in the terminal.
 - Ask for something **long** and watch a 25 KB answer stream smoothly.
-- Mention the **weather** with tools enabled to see a tool call and its result.
+- Mention the **weather** to see the model ask for a tool call.
 - Say **think**, or pick ´demo-think´, to watch reasoning stream before the answer.
 - Ask about **escape** sequences to see hostile terminal output neutralised.
 

@@ -25,6 +25,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/parley-chat/parley/provider"
 )
 
 // The models the demo gateway offers.
@@ -763,3 +765,15 @@ func splitWords(s string, r *rng) []string {
 }
 
 func isSpace(b byte) bool { return b == ' ' || b == '\n' || b == '\t' || b == '\r' }
+
+// Tools returns the tool definitions the demo answers with a call to:
+// get_weather, which the demo gateway calls when a prompt mentions the
+// weather and tools are offered. Parley offers them in demo mode (unless
+// --tools none) so a newcomer sees a tool call without configuring one.
+func Tools() []provider.Tool {
+	return []provider.Tool{{
+		Name:        "get_weather",
+		Description: "Current weather for a city",
+		Parameters:  json.RawMessage(`{"type":"object","properties":{"location":{"type":"string","description":"City name"}},"required":["location"]}`),
+	}}
+}
