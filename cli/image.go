@@ -1,21 +1,17 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"image/png"
 	"io"
-	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/parley-chat/parley/imagefile"
 	"github.com/parley-chat/parley/provider"
 	"github.com/parley-chat/parley/provider/openai"
 	"github.com/parley-chat/parley/sanitize"
@@ -131,14 +127,14 @@ func (a *app) saveImages(out io.Writer, imgs []openai.Image, dir string) (int, e
 		}
 		return s
 	}
-	stamp := time.Now().Format("20060102-150405")
+	now := time.Now()
 	saved := 0
 	for i, img := range imgs {
-		ext, err := imageExt(img.PNG)
+		ext, err := imagefile.Ext(img.PNG)
 		if err != nil {
 			return saved, fmt.Errorf("image %d: %w", i+1, err)
 		}
-		path, err := writeUnique(dir, fmt.Sprintf("parley-%s-%d", stamp, i+1), ext, img.PNG)
+		path, err := imagefile.WriteUnique(dir, imagefile.BaseName(now, i+1), ext, img.PNG)
 		if err != nil {
 			return saved, fmt.Errorf("saving image %d: %w", i+1, err)
 		}
@@ -147,90 +143,11 @@ func (a *app) saveImages(out io.Writer, imgs []openai.Image, dir string) (int, e
 			fmt.Fprintf(out, "revised prompt: %s\n", clean(img.RevisedPrompt))
 		}
 		if a.env.StdoutIsTerminal && ext == ".png" {
-			if seq := inlineImage(a.env.Getenv, img.PNG); seq != "" {
+			if seq := imagefile.Inline(a.env.Getenv, img.PNG); seq != "" {
 				io.WriteString(out, seq+"\n")
 			}
 		}
 		fmt.Fprintln(out, clean(path))
 	}
 	return saved, nil
-}
-
-// imageExt checks that data is an image and picks its file extension:
-// PNG (fully validated by decoding its header) or, from gateways that
-// send another format, what its signature says.
-func imageExt(data []byte) (string, error) {
-	if len(data) == 0 {
-		return "", fmt.Errorf("the gateway sent an empty image")
-	}
-	if _, err := png.DecodeConfig(bytes.NewReader(data)); err == nil {
-		return ".png", nil
-	} else if bytes.HasPrefix(data, []byte("\x89PNG")) {
-		return "", fmt.Errorf("the PNG data is corrupt: %v", err)
-	}
-	switch http.DetectContentType(data) {
-	case "image/jpeg":
-		return ".jpg", nil
-	case "image/webp":
-		return ".webp", nil
-	case "image/gif":
-		return ".gif", nil
-	}
-	return "", fmt.Errorf("the gateway's data is not a PNG image (%s)", http.DetectContentType(data))
-}
-
-// writeUnique writes data to dir/base+ext, or base-2, base-3, … when that
-// name is taken; it never overwrites a file.
-func writeUnique(dir, base, ext string, data []byte) (string, error) {
-	for i := 1; i < 1000; i++ {
-		name := base + ext
-		if i > 1 {
-			name = fmt.Sprintf("%s-%d%s", base, i, ext)
-		}
-		path := filepath.Join(dir, name)
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if errors.Is(err, os.ErrExist) {
-			continue
-		}
-		if err != nil {
-			return "", err
-		}
-		_, werr := f.Write(data)
-		cerr := f.Close()
-		if err := errors.Join(werr, cerr); err != nil {
-			os.Remove(path)
-			return "", err
-		}
-		return path, nil
-	}
-	return "", fmt.Errorf("no free file name for %s%s in %s", base, ext, dir)
-}
-
-// inlineImage returns the escape sequence that shows a PNG inline in the
-// running terminal (kitty graphics protocol, or iTerm2's inline images as
-// also understood by WezTerm), or "" when the terminal is not known to
-// support either.
-func inlineImage(getenv func(string) string, pngData []byte) string {
-	enc := base64.StdEncoding.EncodeToString(pngData)
-	switch {
-	case getenv("TERM") == "xterm-kitty" || getenv("KITTY_WINDOW_ID") != "":
-		var b strings.Builder
-		const chunk = 4096
-		for i := 0; i < len(enc); i += chunk {
-			end := min(i+chunk, len(enc))
-			more := 0
-			if end < len(enc) {
-				more = 1
-			}
-			if i == 0 {
-				fmt.Fprintf(&b, "\x1b_Gf=100,a=T,m=%d;%s\x1b\\", more, enc[i:end])
-			} else {
-				fmt.Fprintf(&b, "\x1b_Gm=%d;%s\x1b\\", more, enc[i:end])
-			}
-		}
-		return b.String()
-	case getenv("TERM_PROGRAM") == "iTerm.app" || getenv("TERM_PROGRAM") == "WezTerm":
-		return fmt.Sprintf("\x1b]1337;File=inline=1;size=%d;preserveAspectRatio=1:%s\a", len(pngData), enc)
-	}
-	return ""
 }
