@@ -8,7 +8,6 @@
 package cuadra
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -44,24 +43,22 @@ const maxModelPages = 1000
 // Provider is a Cuadra gateway. It is safe for concurrent use.
 type Provider struct {
 	name     string
-	baseURL  string
-	key      string
+	ep       *provider.Endpoint
 	uiStream bool
 	tr       *provider.Transport
 }
 
 // New validates opts and returns the dialect's Provider.
 func New(opts provider.Options) (*Provider, error) {
-	base := strings.TrimRight(opts.BaseURL, "/")
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("cuadra: base URL %q is not an http(s) URL", opts.BaseURL)
+	ep, err := provider.NewEndpoint("cuadra", opts.BaseURL, opts.APIKey, "Authorization", "Bearer ")
+	if err != nil {
+		return nil, err
 	}
 	name := opts.Name
 	if name == "" {
 		name = "cuadra"
 	}
-	return &Provider{name: name, baseURL: base, key: opts.APIKey, uiStream: opts.UIStream, tr: provider.NewTransport(opts)}, nil
+	return &Provider{name: name, ep: ep, uiStream: opts.UIStream, tr: provider.NewTransport(opts)}, nil
 }
 
 // Name returns the profile name.
@@ -70,24 +67,13 @@ func (p *Provider) Name() string { return p.name }
 // Dialect returns "cuadra".
 func (p *Provider) Dialect() string { return "cuadra" }
 
-// newRequest builds an authenticated request to {base}/{path}.
+// newRequest builds an authenticated JSON request to {base}/{path}.
 func (p *Provider) newRequest(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
+	req, err := p.ep.Request(ctx, method, path, body)
+	if err == nil {
+		req.Header.Set("Accept", "application/json")
 	}
-	req, err := http.NewRequestWithContext(ctx, method, p.baseURL+"/"+strings.TrimLeft(path, "/"), rd)
-	if err != nil {
-		return nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Accept", "application/json")
-	if p.key != "" {
-		req.Header.Set("Authorization", "Bearer "+p.key)
-	}
-	return req, nil
+	return req, err
 }
 
 // newIdempotencyKey returns a random UUID (version 4) from crypto/rand.
@@ -107,29 +93,29 @@ func (p *Provider) Stream(ctx context.Context, req *provider.Request, emit func(
 	continuing := req.ChatID != "" && req.KnownMessages >= 0 && newMessages(req) > 0
 	body, err := buildBody(req, continuing)
 	if err != nil {
-		return finish(emit, &provider.APIError{Kind: provider.KindStream, Title: "bad request", Message: err.Error()})
+		return provider.Finish(emit, &provider.APIError{Kind: provider.KindStream, Title: "bad request", Message: err.Error()})
 	}
 	resp, ae := p.post(ctx, body, emit)
 	if ae != nil && continuing && rejectsChat(ae) {
 		body, err = buildBody(req, false)
 		if err != nil {
-			return finish(emit, &provider.APIError{Kind: provider.KindStream, Title: "bad request", Message: err.Error()})
+			return provider.Finish(emit, &provider.APIError{Kind: provider.KindStream, Title: "bad request", Message: err.Error()})
 		}
 		resp, ae = p.post(ctx, body, emit)
 	}
 	if ae != nil {
-		return finish(emit, ae)
+		return provider.Finish(emit, ae)
 	}
 	defer resp.Body.Close()
 	d := newDecoder(emit, resp)
-	if isJSON(resp.Header.Get("Content-Type")) {
+	if provider.IsJSON(resp.Header.Get("Content-Type")) {
 		data, err := io.ReadAll(io.LimitReader(resp.Body, provider.DefaultMaxEventSize))
 		if err != nil {
-			return finish(emit, d.fail(p.tr.StreamError(ctx, err, false)))
+			return provider.Finish(emit, d.fail(p.tr.StreamError(ctx, err, false)))
 		}
-		return finish(emit, d.whole(data))
+		return provider.Finish(emit, d.whole(data))
 	}
-	return finish(emit, d.run(ctx, p.tr, resp.Body))
+	return provider.Finish(emit, d.run(ctx, p.tr, resp.Body))
 }
 
 // post sends one logical chat request: one Idempotency-Key, kept the same
@@ -171,14 +157,6 @@ func rejectsChat(ae *provider.APIError) bool {
 }
 
 // finish emits the terminal Error for ae (nil: Done was already emitted)
-// and returns ae as the interface's error.
-func finish(emit func(provider.Event), ae *provider.APIError) error {
-	if ae == nil {
-		return nil
-	}
-	emit(provider.Error{Err: ae})
-	return ae
-}
 
 // Models lists every model the gateway offers, following nextCursor
 // across all pages.

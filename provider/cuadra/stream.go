@@ -87,11 +87,10 @@ func (d *decoder) run(ctx context.Context, tr *provider.Transport, body io.Reade
 		}
 		data := strings.TrimSpace(ev.Data)
 		if ev.Raw {
-			if ae := inbandError([]byte(data)); ae != nil {
+			if ae := provider.InbandError([]byte(data)); ae != nil {
 				return d.fail(ae)
 			}
-			return d.fail(&provider.APIError{Kind: provider.KindStream, Title: "malformed stream",
-				Message: "the gateway sent a line that is not server-sent events: " + excerpt([]byte(data))})
+			return d.fail(provider.Malformed("the gateway sent a line that is not server-sent events", []byte(data)))
 		}
 		if data == "" {
 			continue
@@ -100,7 +99,7 @@ func (d *decoder) run(ctx context.Context, tr *provider.Transport, body io.Reade
 			return d.end(true)
 		}
 		if ev.Event == "error" {
-			ae := inbandError([]byte(data))
+			ae := provider.InbandError([]byte(data))
 			if ae == nil {
 				ae = &provider.APIError{Kind: provider.KindStream, Title: "stream error", Message: data}
 			}
@@ -120,7 +119,7 @@ func (d *decoder) event(data []byte) *provider.APIError {
 			Type *string `json:"type"`
 		}
 		if json.Unmarshal(data, &head) != nil {
-			return malformed(data)
+			return provider.Malformed("a stream event is not valid JSON", data)
 		}
 		if head.Type != nil && isUIType(*head.Type) && (*head.Type != "error" || isUIError(data)) {
 			d.format = formatUI
@@ -164,12 +163,12 @@ func isUIError(data []byte) bool {
 // whole handles a non-streamed JSON answer.
 func (d *decoder) whole(data []byte) *provider.APIError {
 	data = bytes.TrimSpace(data)
-	if ae := inbandError(data); ae != nil {
+	if ae := provider.InbandError(data); ae != nil {
 		return d.fail(ae)
 	}
 	var c plainChunk
 	if err := json.Unmarshal(data, &c); err != nil {
-		return d.fail(malformed(data))
+		return d.fail(provider.Malformed("a stream event is not valid JSON", data))
 	}
 	d.format = formatPlain
 	if c.Message != nil {
@@ -187,12 +186,12 @@ func (d *decoder) whole(data []byte) *provider.APIError {
 
 // plain handles one event of the plain stream.
 func (d *decoder) plain(data []byte) *provider.APIError {
-	if ae := inbandError(data); ae != nil {
+	if ae := provider.InbandError(data); ae != nil {
 		return ae
 	}
 	var c plainChunk
 	if err := json.Unmarshal(data, &c); err != nil {
-		return malformed(data)
+		return provider.Malformed("a stream event is not valid JSON", data)
 	}
 	return d.plainChunk(&c)
 }
@@ -278,10 +277,10 @@ func (d *decoder) plainToolCall(f *wireToolCall) {
 func (d *decoder) uiPart(data []byte) *provider.APIError {
 	var p uiPart
 	if err := json.Unmarshal(data, &p); err != nil {
-		return malformed(data)
+		return provider.Malformed("a stream event is not valid JSON", data)
 	}
 	if !isUIType(p.Type) {
-		if ae := inbandError(data); ae != nil {
+		if ae := provider.InbandError(data); ae != nil {
 			return ae
 		}
 	}
@@ -519,36 +518,6 @@ func (d *decoder) fail(ae *provider.APIError) *provider.APIError {
 	return ae
 }
 
-// inbandError reads an error written inside a stream: {"error":…} in any
-// known shape, or an RFC 7807 problem object.
-func inbandError(data []byte) *provider.APIError {
-	var probe struct {
-		Error  json.RawMessage `json:"error"`
-		Title  string          `json:"title"`
-		Detail string          `json:"detail"`
-		Status json.RawMessage `json:"status"`
-	}
-	if json.Unmarshal(bytes.TrimSpace(data), &probe) != nil {
-		return nil
-	}
-	hasError := len(probe.Error) > 0 && string(probe.Error) != "null" && string(probe.Error) != "false"
-	isProblem := probe.Title != "" && (probe.Detail != "" || len(probe.Status) > 0)
-	if !hasError && !isProblem {
-		return nil
-	}
-	ae := provider.ParseErrorBody(0, data)
-	ae.Kind = provider.KindStream
-	if ae.Title == "" {
-		ae.Title = "error from the gateway"
-	}
-	return ae
-}
-
-func malformed(data []byte) *provider.APIError {
-	return &provider.APIError{Kind: provider.KindStream, Title: "malformed stream",
-		Message: "a stream event is not valid JSON: " + excerpt(data)}
-}
-
 // compactJSON returns raw without insignificant whitespace, or def when
 // raw is empty.
 func compactJSON(raw json.RawMessage, def string) string {
@@ -570,12 +539,4 @@ func outputText(raw json.RawMessage) string {
 		return s
 	}
 	return compactJSON(raw, "")
-}
-
-func excerpt(b []byte) string {
-	const max = 120
-	if len(b) > max {
-		return string(b[:max]) + "…"
-	}
-	return string(b)
 }

@@ -2,7 +2,6 @@ package cuadra
 
 import (
 	"encoding/json"
-	"mime"
 	"strings"
 	"time"
 
@@ -211,12 +210,6 @@ func newMessages(req *provider.Request) int {
 		}
 	}
 	return n
-}
-
-// isJSON reports a JSON content type.
-func isJSON(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
 // parseTime reads a timestamp given as RFC 3339 text or Unix seconds (or

@@ -6,12 +6,10 @@
 package gemini
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,10 +26,9 @@ const maxSignatures = 4096
 
 // Provider is a Gemini-compatible gateway. It is safe for concurrent use.
 type Provider struct {
-	name    string
-	baseURL string
-	key     string
-	tr      *provider.Transport
+	name string
+	ep   *provider.Endpoint
+	tr   *provider.Transport
 
 	// signatures remembers the thoughtSignature Gemini attached to each
 	// function call it made, by call id, because Gemini 3 refuses a
@@ -43,16 +40,15 @@ type Provider struct {
 
 // New validates opts and returns the dialect's Provider.
 func New(opts provider.Options) (*Provider, error) {
-	base := strings.TrimRight(opts.BaseURL, "/")
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("gemini: base URL %q is not an http(s) URL", opts.BaseURL)
+	ep, err := provider.NewEndpoint("gemini", opts.BaseURL, opts.APIKey, "x-goog-api-key", "")
+	if err != nil {
+		return nil, err
 	}
 	name := opts.Name
 	if name == "" {
 		name = "gemini"
 	}
-	return &Provider{name: name, baseURL: base, key: opts.APIKey, tr: provider.NewTransport(opts),
+	return &Provider{name: name, ep: ep, tr: provider.NewTransport(opts),
 		signatures: map[string]string{}}, nil
 }
 
@@ -65,21 +61,7 @@ func (p *Provider) Dialect() string { return "gemini" }
 // newRequest builds a request to {base}/{path} with the key in the
 // x-goog-api-key header (never in the URL).
 func (p *Provider) newRequest(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, p.baseURL+"/"+strings.TrimLeft(path, "/"), rd)
-	if err != nil {
-		return nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if p.key != "" {
-		req.Header.Set("x-goog-api-key", p.key)
-	}
-	return req, nil
+	return p.ep.Request(ctx, method, path, body)
 }
 
 // modelPath returns "models/{model}" for a model id given with or without
@@ -91,11 +73,11 @@ func modelPath(model string) string {
 // Stream implements provider.Provider.
 func (p *Provider) Stream(ctx context.Context, req *provider.Request, emit func(provider.Event)) error {
 	if strings.TrimPrefix(req.Model, "models/") == "" {
-		return finish(emit, &provider.APIError{Kind: provider.KindStream, Title: "bad request", Message: "no model given"})
+		return provider.Finish(emit, &provider.APIError{Kind: provider.KindStream, Title: "bad request", Message: "no model given"})
 	}
 	body, err := p.buildBody(req)
 	if err != nil {
-		return finish(emit, &provider.APIError{Kind: provider.KindStream, Title: "bad request", Message: err.Error()})
+		return provider.Finish(emit, &provider.APIError{Kind: provider.KindStream, Title: "bad request", Message: err.Error()})
 	}
 	resp, err := p.tr.Do(ctx, func(ctx context.Context) (*http.Request, error) {
 		r, err := p.newRequest(ctx, http.MethodPost, modelPath(req.Model)+":streamGenerateContent?alt=sse", body)
@@ -105,19 +87,19 @@ func (p *Provider) Stream(ctx context.Context, req *provider.Request, emit func(
 		return r, err
 	}, emit)
 	if err != nil {
-		return finish(emit, err.(*provider.APIError))
+		return provider.Finish(emit, err.(*provider.APIError))
 	}
 	defer resp.Body.Close()
 	emit(provider.Started{Status: resp.StatusCode})
 	d := newDecoder(emit, p.remember)
-	if isJSON(resp.Header.Get("Content-Type")) {
+	if provider.IsJSON(resp.Header.Get("Content-Type")) {
 		data, err := io.ReadAll(io.LimitReader(resp.Body, provider.DefaultMaxEventSize))
 		if err != nil {
-			return finish(emit, d.fail(p.tr.StreamError(ctx, err, false)))
+			return provider.Finish(emit, d.fail(p.tr.StreamError(ctx, err, false)))
 		}
-		return finish(emit, d.whole(data))
+		return provider.Finish(emit, d.whole(data))
 	}
-	return finish(emit, d.run(ctx, p.tr, resp.Body))
+	return provider.Finish(emit, d.run(ctx, p.tr, resp.Body))
 }
 
 // remember keeps a call's thought signature for the next request.
@@ -259,20 +241,6 @@ func responseObject(s string) json.RawMessage {
 	}
 	b, _ := json.Marshal(map[string]any{"result": v})
 	return b
-}
-
-// finish emits the terminal Error for ae (nil: Done was already emitted).
-func finish(emit func(provider.Event), ae *provider.APIError) error {
-	if ae == nil {
-		return nil
-	}
-	emit(provider.Error{Err: ae})
-	return ae
-}
-
-func isJSON(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
 // Models lists the gateway's models, following nextPageToken across all

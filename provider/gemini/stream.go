@@ -94,11 +94,10 @@ func (d *decoder) run(ctx context.Context, tr *provider.Transport, body io.Reade
 		data := bytes.TrimSpace([]byte(ev.Data))
 		if ev.Raw {
 			// Gemini appends a bare JSON error object after its last event.
-			if ae := errorObject(data); ae != nil {
+			if ae := provider.InbandError(data); ae != nil {
 				return d.fail(ae)
 			}
-			return d.fail(&provider.APIError{Kind: provider.KindStream, Title: "malformed stream",
-				Message: "the gateway sent text that is not server-sent events: " + excerpt(data)})
+			return d.fail(provider.Malformed("the gateway sent text that is not server-sent events", data))
 		}
 		if len(data) == 0 {
 			continue
@@ -135,11 +134,10 @@ func (d *decoder) whole(data []byte) *provider.APIError {
 func (d *decoder) chunk(data []byte) *provider.APIError {
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(data, &probe); err != nil {
-		return &provider.APIError{Kind: provider.KindStream, Title: "malformed stream",
-			Message: "a stream event is not valid JSON: " + excerpt(data)}
+		return provider.Malformed("a stream event is not valid JSON", data)
 	}
 	if _, ok := probe["error"]; ok {
-		if ae := errorObject(data); ae != nil {
+		if ae := provider.InbandError(data); ae != nil {
 			return ae
 		}
 	}
@@ -152,8 +150,7 @@ func (d *decoder) chunk(data []byte) *provider.APIError {
 	}
 	var r generateResponse
 	if !known || json.Unmarshal(data, &r) != nil {
-		return &provider.APIError{Kind: provider.KindStream, Title: "malformed stream",
-			Message: "a stream event is JSON but not a Gemini GenerateContentResponse: " + excerpt(data)}
+		return provider.Malformed("a stream event is JSON but not a Gemini GenerateContentResponse", data)
 	}
 	if pf := r.PromptFeedback; pf != nil && pf.BlockReason != "" && d.blocked == nil {
 		msg := promptBlockReasons[pf.BlockReason]
@@ -342,22 +339,6 @@ func (d *decoder) fail(ae *provider.APIError) *provider.APIError {
 	return ae
 }
 
-// errorObject reads a Gemini {"error":{code,message,status}} object.
-func errorObject(data []byte) *provider.APIError {
-	var probe struct {
-		Error json.RawMessage `json:"error"`
-	}
-	if json.Unmarshal(data, &probe) != nil || len(probe.Error) == 0 || string(probe.Error) == "null" {
-		return nil
-	}
-	ae := provider.ParseErrorBody(0, data)
-	ae.Kind = provider.KindStream
-	if ae.Title == "" {
-		ae.Title = "error from the gateway"
-	}
-	return ae
-}
-
 func compact(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return "{}"
@@ -367,14 +348,6 @@ func compact(raw json.RawMessage) string {
 		return string(raw)
 	}
 	return b.String()
-}
-
-func excerpt(b []byte) string {
-	const max = 120
-	if len(b) > max {
-		return string(b[:max]) + "…"
-	}
-	return string(b)
 }
 
 // argTree assembles streamed function-call arguments: each partialArg

@@ -74,14 +74,14 @@ func (p *Provider) GenerateImage(ctx context.Context, req ImageRequest) ([]Image
 	}
 	var ir goopenai.ImageResponse
 	if err := json.Unmarshal(data, &ir); err != nil {
-		if ae := inbandError(data); ae != nil {
+		if ae := provider.InbandError(data); ae != nil {
 			return nil, ae
 		}
 		return nil, &provider.APIError{Kind: provider.KindStream, Title: "malformed response",
-			Message: "the image answer is not the expected JSON: " + excerpt(data)}
+			Message: "the image answer is not the expected JSON: " + provider.Excerpt(data)}
 	}
 	if len(ir.Data) == 0 {
-		if ae := inbandError(data); ae != nil {
+		if ae := provider.InbandError(data); ae != nil {
 			return nil, ae
 		}
 		return nil, &provider.APIError{Kind: provider.KindStream, Title: "no image", Message: "the gateway returned no image"}
@@ -162,7 +162,7 @@ func (p *Provider) downloadAllowed(u *url.URL) bool {
 	case "https":
 		return true
 	case "http":
-		if base, err := url.Parse(p.baseURL); err == nil && base.Scheme == "http" && strings.EqualFold(base.Host, u.Host) {
+		if base, err := url.Parse(p.ep.Base()); err == nil && base.Scheme == "http" && strings.EqualFold(base.Host, u.Host) {
 			return true
 		}
 		host := u.Hostname()

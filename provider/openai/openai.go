@@ -7,15 +7,10 @@
 package openai
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
-	"mime"
 	"net/http"
-	"net/url"
-	"strings"
 
 	goopenai "github.com/sashabaranov/go-openai"
 
@@ -24,24 +19,22 @@ import (
 
 // Provider is an OpenAI-compatible gateway. It is safe for concurrent use.
 type Provider struct {
-	name    string
-	baseURL string
-	key     string
-	tr      *provider.Transport
+	name string
+	ep   *provider.Endpoint
+	tr   *provider.Transport
 }
 
 // New validates opts and returns the dialect's Provider.
 func New(opts provider.Options) (*Provider, error) {
-	base := strings.TrimRight(opts.BaseURL, "/")
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("openai: base URL %q is not an http(s) URL", opts.BaseURL)
+	ep, err := provider.NewEndpoint("openai", opts.BaseURL, opts.APIKey, "Authorization", "Bearer ")
+	if err != nil {
+		return nil, err
 	}
 	name := opts.Name
 	if name == "" {
 		name = "openai"
 	}
-	return &Provider{name: name, baseURL: base, key: opts.APIKey, tr: provider.NewTransport(opts)}, nil
+	return &Provider{name: name, ep: ep, tr: provider.NewTransport(opts)}, nil
 }
 
 // Name returns the profile name.
@@ -55,25 +48,11 @@ func (p *Provider) Dialect() string { return "openai" }
 func (p *Provider) Transport() *provider.Transport { return p.tr }
 
 // BaseURL returns the base URL, without a trailing slash.
-func (p *Provider) BaseURL() string { return p.baseURL }
+func (p *Provider) BaseURL() string { return p.ep.Base() }
 
 // NewRequest builds an authenticated request to {base}/{path}.
 func (p *Provider) NewRequest(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, p.baseURL+"/"+strings.TrimLeft(path, "/"), rd)
-	if err != nil {
-		return nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if p.key != "" {
-		req.Header.Set("Authorization", "Bearer "+p.key)
-	}
-	return req, nil
+	return p.ep.Request(ctx, method, path, body)
 }
 
 // chatRequest is go-openai's request with sampling fields that can carry
@@ -133,7 +112,7 @@ func buildBody(req *provider.Request, stream bool) ([]byte, error) {
 func (p *Provider) Stream(ctx context.Context, req *provider.Request, emit func(provider.Event)) error {
 	body, err := buildBody(req, true)
 	if err != nil {
-		return finish(emit, &provider.APIError{Kind: provider.KindStream, Title: "bad request", Message: err.Error()})
+		return provider.Finish(emit, &provider.APIError{Kind: provider.KindStream, Title: "bad request", Message: err.Error()})
 	}
 	resp, err := p.tr.Do(ctx, func(ctx context.Context) (*http.Request, error) {
 		r, err := p.NewRequest(ctx, http.MethodPost, "chat/completions", body)
@@ -143,38 +122,20 @@ func (p *Provider) Stream(ctx context.Context, req *provider.Request, emit func(
 		return r, err
 	}, emit)
 	if err != nil {
-		return finish(emit, err.(*provider.APIError))
+		return provider.Finish(emit, err.(*provider.APIError))
 	}
 	defer resp.Body.Close()
 	emit(provider.Started{Status: resp.StatusCode})
 	d := newDecoder(emit)
-	if isJSON(resp.Header.Get("Content-Type")) {
+	if provider.IsJSON(resp.Header.Get("Content-Type")) {
 		// The gateway ignored stream:true (or answered in JSON anyway).
 		data, err := io.ReadAll(io.LimitReader(resp.Body, provider.DefaultMaxEventSize))
 		if err != nil {
-			return finish(emit, p.tr.StreamError(ctx, err, false))
+			return provider.Finish(emit, p.tr.StreamError(ctx, err, false))
 		}
-		return finish(emit, d.whole(data))
+		return provider.Finish(emit, d.whole(data))
 	}
-	return finish(emit, d.run(ctx, p.tr, resp.Body))
-}
-
-// finish emits the terminal event for err (nil: the Done was already
-// emitted) and returns err as the interface's error.
-func finish(emit func(provider.Event), ae *provider.APIError) error {
-	if ae == nil {
-		return nil
-	}
-	emit(provider.Error{Err: ae})
-	return ae
-}
-
-// isJSON reports a JSON content type. Anything else on a 2xx answer to a
-// streaming request is read as SSE, the usual framing even where a gateway
-// labels it text/plain.
-func isJSON(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+	return provider.Finish(emit, d.run(ctx, p.tr, resp.Body))
 }
 
 // Models lists the gateway's models.

@@ -134,7 +134,7 @@ func (d *decoder) run(ctx context.Context, tr *provider.Transport, body io.Reade
 		}
 		if ev.Raw {
 			// Not SSE at all: an error object some gateways write bare.
-			if ae := inbandError([]byte(ev.Data)); ae != nil {
+			if ae := provider.InbandError([]byte(ev.Data)); ae != nil {
 				return d.fail(ae)
 			}
 			continue
@@ -147,7 +147,7 @@ func (d *decoder) run(ctx context.Context, tr *provider.Transport, body io.Reade
 			continue
 		}
 		if ev.Event == "error" {
-			ae := inbandError([]byte(data))
+			ae := provider.InbandError([]byte(data))
 			if ae == nil {
 				ae = &provider.APIError{Kind: provider.KindStream, Title: "stream error", Message: data}
 			}
@@ -173,8 +173,7 @@ func (d *decoder) whole(data []byte) *provider.APIError {
 func (d *decoder) chunk(data []byte) *provider.APIError {
 	var c chunk
 	if err := json.Unmarshal(data, &c); err != nil {
-		return &provider.APIError{Kind: provider.KindStream, Title: "malformed stream",
-			Message: "a stream event is not valid JSON: " + excerpt(data)}
+		return provider.Malformed("a stream event is not valid JSON", data)
 	}
 	for i := range c.Choices {
 		ch := &c.Choices[i]
@@ -201,7 +200,8 @@ func (d *decoder) chunk(data []byte) *provider.APIError {
 		d.usage = &u
 	}
 	if len(c.Error) > 0 && string(c.Error) != "null" {
-		return errorFromRaw(c.Error)
+		body, _ := json.Marshal(map[string]json.RawMessage{"error": c.Error})
+		return provider.InbandError(body)
 	}
 	return nil
 }
@@ -334,39 +334,4 @@ func (d *decoder) fail(ae *provider.APIError) *provider.APIError {
 	}
 	ae.Partial = ae.Partial || d.partial
 	return ae
-}
-
-// inbandError reads {"error":…} written inside a stream.
-func inbandError(data []byte) *provider.APIError {
-	var wrap struct {
-		Error json.RawMessage `json:"error"`
-	}
-	if json.Unmarshal(bytes.TrimSpace(data), &wrap) != nil || len(wrap.Error) == 0 || string(wrap.Error) == "null" {
-		return nil
-	}
-	return errorFromRaw(wrap.Error)
-}
-
-func errorFromRaw(raw json.RawMessage) *provider.APIError {
-	body, _ := json.Marshal(map[string]json.RawMessage{"error": raw})
-	ae := provider.ParseErrorBody(0, body)
-	ae.Kind = provider.KindStream
-	var extra struct {
-		StatusCode int `json:"status_code"`
-	}
-	if json.Unmarshal(raw, &extra) == nil && ae.Status == 0 && extra.StatusCode > 0 {
-		ae.Status = extra.StatusCode
-	}
-	if ae.Title == "" {
-		ae.Title = "error from the gateway"
-	}
-	return ae
-}
-
-func excerpt(b []byte) string {
-	const max = 120
-	if len(b) > max {
-		return string(b[:max]) + "…"
-	}
-	return string(b)
 }

@@ -1,0 +1,131 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Endpoint is a gateway's base URL and the way its key is sent. Every
+// dialect builds its requests with one.
+type Endpoint struct {
+	base       string
+	key        string
+	authHeader string // "Authorization" or e.g. "x-goog-api-key"
+	authPrefix string // "Bearer " or ""
+}
+
+// NewEndpoint validates the base URL (an http or https URL, trailing
+// slashes dropped). The key is sent as authHeader: authPrefix+key; it is
+// never put in a URL.
+func NewEndpoint(dialect, baseURL, key, authHeader, authPrefix string) (*Endpoint, error) {
+	base := strings.TrimRight(baseURL, "/")
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%s: base URL %q is not an http(s) URL", dialect, baseURL)
+	}
+	return &Endpoint{base: base, key: key, authHeader: authHeader, authPrefix: authPrefix}, nil
+}
+
+// Base returns the base URL without a trailing slash.
+func (e *Endpoint) Base() string { return e.base }
+
+// Request builds an authenticated request to {base}/{path}. A non-nil
+// body is sent as JSON.
+func (e *Endpoint) Request(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, e.base+"/"+strings.TrimLeft(path, "/"), rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if e.key != "" {
+		req.Header.Set(e.authHeader, e.authPrefix+e.key)
+	}
+	return req, nil
+}
+
+// Finish emits the terminal Error event for ae and returns ae as the
+// Provider.Stream error. A nil ae means Done was already emitted.
+func Finish(emit func(Event), ae *APIError) error {
+	if ae == nil {
+		return nil
+	}
+	emit(Error{Err: ae})
+	return ae
+}
+
+// IsJSON reports a JSON content type (application/json or any +json).
+func IsJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// InbandError reads an error a gateway wrote inside a stream (or a 2xx
+// body): {"error":…} in the OpenAI, OpenRouter, Groq or Gemini shape, or an
+// RFC 7807 problem object. It returns nil when data is neither.
+func InbandError(data []byte) *APIError {
+	var probe struct {
+		Error      json.RawMessage `json:"error"`
+		Title      string          `json:"title"`
+		Detail     string          `json:"detail"`
+		Status     json.RawMessage `json:"status"`
+		StatusCode int             `json:"status_code"`
+	}
+	data = bytes.TrimSpace(data)
+	if json.Unmarshal(data, &probe) != nil {
+		return nil
+	}
+	hasError := len(probe.Error) > 0 && string(probe.Error) != "null" && string(probe.Error) != "false"
+	isProblem := probe.Title != "" && (probe.Detail != "" || len(probe.Status) > 0)
+	if !hasError && !isProblem {
+		return nil
+	}
+	ae := ParseErrorBody(0, data)
+	ae.Kind = KindStream
+	if ae.Status == 0 && hasError {
+		// Groq puts the HTTP status beside the message as status_code.
+		var inner struct {
+			StatusCode int `json:"status_code"`
+		}
+		if json.Unmarshal(probe.Error, &inner) == nil && inner.StatusCode > 0 {
+			ae.Status = inner.StatusCode
+			ae.Title = http.StatusText(inner.StatusCode)
+		}
+	}
+	if ae.Title == "" {
+		ae.Title = "error from the gateway"
+	}
+	return ae
+}
+
+// Malformed reports stream data that is not what the dialect expects;
+// what says what it should have been.
+func Malformed(what string, data []byte) *APIError {
+	return &APIError{Kind: KindStream, Title: "malformed stream", Message: what + ": " + Excerpt(data)}
+}
+
+// Excerpt shortens raw gateway data for an error message: at most 120
+// bytes, cut on a rune boundary.
+func Excerpt(b []byte) string {
+	const max = 120
+	if len(b) <= max {
+		return string(b)
+	}
+	cut := max
+	for cut > 0 && b[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return string(b[:cut]) + "…"
+}
