@@ -190,10 +190,14 @@ func TestSlashCommands(t *testing.T) {
 		t.Fatalf("tab: %q", v)
 	}
 	h.typeText("gp")
-	h.press(tea.KeyTab, 0)
+	list := h.press(tea.KeyTab, 0) // also asks the gateway for its models, once
 	if v := h.m.in.Value(); v != "/model gpt-4o" {
 		t.Fatalf("tab model: %q", v)
 	}
+	if list == nil {
+		t.Fatal("tab after /model did not list the gateway's models")
+	}
+	h.update(list())
 	contains(t, h.plain(), "gpt-4o-mini")
 	h.typeText("-mini")
 	h.press(tea.KeyEnter, 0)

@@ -75,7 +75,7 @@ func (k keyMap) helpRows() [][2]string {
 		{"home end (empty)", "top · bottom, following new output"},
 		{"ctrl+t · alt+t", "expand/collapse · hide/show reasoning"},
 		{"ctrl+y · alt+y", "copy the last code block · the last answer"},
-		{"? (empty) f1 · esc", "this help · close help"},
+		{"? (empty) f1 · esc", "this help (/help) · close help"},
 	}
 }
 
@@ -84,11 +84,7 @@ func (k keyMap) helpRows() [][2]string {
 // width×height; the caller clips it when it cannot fit.
 func helpView(k keyMap, th *themes.Theme, width, height int) string {
 	keys := table(th, "Keys · esc closes this help", k.helpRows())
-	var cmds [][2]string
-	for _, c := range slashCommands {
-		cmds = append(cmds, [2]string{c.usage, c.desc})
-	}
-	cmdTable := table(th, "Commands", cmds)
+	cmdTable := table(th, "Commands", commandHelpRows())
 	var body string
 	if lipgloss.Width(keys)+lipgloss.Width(cmdTable)+8 <= width {
 		body = lipgloss.JoinHorizontal(lipgloss.Top, keys, "    ", cmdTable)

@@ -56,7 +56,12 @@ type Model struct {
 	send   func(tea.Msg)
 	now    func() time.Time
 	keys   keyMap
-	models []string
+	models []string // known models: configured, then the gateway's once listed
+
+	tasks         map[taskKind]*task // background commands in flight
+	modelsFetched bool               // the gateway's models are in models
+	modelsFailed  bool               // listing them failed; tab does not ask again
+	showModelsIn  PaneID             // the pane whose /model waits for the list; 0 for none
 
 	themeName string
 	th        *themes.Theme
@@ -99,7 +104,7 @@ func newModel(ctx context.Context, opts Options, send func(tea.Msg)) (*Model, er
 	}
 	m := &Model{
 		ctx: ctx, opts: opts, send: send, now: time.Now, keys: defaultKeys(),
-		models: opts.Models, themeName: name, th: th, renderers: map[int]*markdown.Renderer{},
+		models: mergeModels(opts.Models, nil), themeName: name, th: th, renderers: map[int]*markdown.Renderer{},
 		hide: opts.HideReasoning, pending: opts.InitialPrompt, dirty: true,
 	}
 	conv := session.NewConversation(opts.Settings)
@@ -216,6 +221,18 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case submitMsg:
 		return m.submitText(msg.text)
+	case taskEventMsg:
+		m.onTaskEvent(msg)
+		return nil
+	case imageResultMsg:
+		m.onImageResult(msg)
+		return nil
+	case usageResultMsg:
+		m.onUsageResult(msg)
+		return nil
+	case modelsResultMsg:
+		m.onModelsResult(msg)
+		return nil
 	case tea.KeyPressMsg:
 		return m.onKey(msg)
 	case tea.MouseWheelMsg:
@@ -333,6 +350,10 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.setFlash("stopped — the partial answer is kept", true)
 			return nil
 		}
+		if stopped := m.cancelTasks(); len(stopped) > 0 {
+			m.setFlash("stopping: "+strings.Join(stopped, ", "), true)
+			return nil
+		}
 		if !empty {
 			m.in.Reset()
 			m.layout()
@@ -348,11 +369,16 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.layout()
 		return nil
 	case key.Matches(msg, k.Complete):
+		var cmd tea.Cmd
+		if name, _, ok := strings.Cut(m.in.Value(), " "); ok && strings.ToLower(name) == "/model" &&
+			!m.modelsFetched && !m.modelsFailed {
+			cmd = m.fetchModels() // the completion line gains the gateway's models when they arrive
+		}
 		if out, ok := complete(m.in.Value(), m.models); ok {
 			m.in.SetValue(out)
 			m.layout()
 		}
-		return nil
+		return cmd
 	case key.Matches(msg, k.HistoryPrev) && m.in.Prev():
 		m.layout()
 		return nil
@@ -432,13 +458,14 @@ func (m *Model) quit() tea.Cmd {
 	return tea.Quit
 }
 
-// shutdown cancels every stream.
+// shutdown cancels every stream and background command.
 func (m *Model) shutdown() {
 	for _, p := range m.panes {
 		if p.run != nil {
 			p.run.Cancel()
 		}
 	}
+	m.cancelTasks()
 }
 
 func (m *Model) scroll(n int) {
@@ -486,12 +513,7 @@ func (m *Model) runCommand(c command) tea.Cmd {
 	switch c.name {
 	case "/model":
 		if c.arg == "" {
-			msg := "model: " + orDash(p.conv.Settings.Model)
-			if len(m.models) > 0 {
-				msg += " · known: " + strings.Join(m.models, ", ")
-			}
-			p.notice(msg, rc)
-			return nil
+			return m.listModels(p)
 		}
 		p.conv.Settings.Model = c.arg
 		p.notice("model set to "+c.arg, rc)
@@ -523,6 +545,10 @@ func (m *Model) runCommand(c command) tea.Cmd {
 			return m.copyAnswer()
 		}
 		return m.copyBlock(n)
+	case "/image":
+		return m.runImage(p, c.arg)
+	case "/usage":
+		return m.runUsage(p)
 	case "/help":
 		m.showHelp = true
 	default:
@@ -561,7 +587,7 @@ func (m *Model) statusInfo(p *Pane) statusInfo {
 	in := statusInfo{
 		Provider: p.providerName, Model: p.conv.Settings.Model, State: p.state,
 		Limits: p.limits.Snapshot(), LastTok: p.lastTok, ConvTok: p.convTok,
-		Elapsed: p.lastElapsed, Flash: m.flash, FlashWarn: m.flashWarn,
+		Elapsed: p.lastElapsed, Flash: m.flash, FlashWarn: m.flashWarn, Busy: m.busyText(now),
 	}
 	if t := p.turn; t != nil {
 		if t.Model != "" {

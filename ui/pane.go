@@ -92,6 +92,12 @@ func (p *Pane) notice(text string, rc renderCtx) {
 	p.layout(rc)
 }
 
+// addInfo adds a local report (image, usage, models) to the transcript.
+func (p *Pane) addInfo(in *info, rc renderCtx) {
+	p.addItem(&item{kind: kindInfo, info: in}, rc)
+	p.layout(rc)
+}
+
 // submit sends a prompt: it joins the conversation and a stream starts.
 func (p *Pane) submit(ctx context.Context, prompt string, rc renderCtx, send func(tea.Msg)) {
 	p.conv.AddUser(prompt)

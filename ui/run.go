@@ -23,6 +23,10 @@ type Options struct {
 	Theme         string           // "auto" | "dark" | "light" | "ascii"; NO_COLOR forces ascii
 	InitialPrompt string           // sent at once when non-empty
 	HideReasoning bool
+	// ImageDir is the folder /image saves into; empty means
+	// $XDG_PICTURES_DIR/parley, else ~/Pictures/parley when ~/Pictures
+	// exists, else the current directory (see imagefile.DefaultDir).
+	ImageDir string
 	// Input and Output default to the terminal; tests may set them.
 	Input  io.Reader
 	Output io.Writer

@@ -8,19 +8,35 @@ import (
 
 // slashCommand describes one command the input accepts.
 type slashCommand struct {
-	name  string // "/model"
-	usage string // "/model NAME"
-	desc  string
-	arg   bool // takes an argument (completion adds a space)
+	name string // "/model"
+	arg  bool   // takes an argument (completion adds a space)
 }
 
+// slashCommands are the commands, in completion order. The help overlay
+// describes them in commandHelpRows.
 var slashCommands = []slashCommand{
-	{"/model", "/model NAME", "switch the model (tab completes known models)", true},
-	{"/system", "/system TEXT", "set the system prompt (empty clears it)", true},
-	{"/new", "/new", "start a new conversation", false},
-	{"/retry", "/retry", "regenerate the last answer", false},
-	{"/copy", "/copy [N]", "copy code block N, or the last answer", true},
-	{"/help", "/help", "show keys and commands", false},
+	{"/model", true},
+	{"/system", true},
+	{"/new", false},
+	{"/retry", false},
+	{"/copy", true},
+	{"/image", true},
+	{"/usage", false},
+	{"/help", false},
+}
+
+// commandHelpRows is the command column of the help overlay. Related
+// commands share a row so the overlay fits a 24-line terminal; every
+// command in slashCommands is named here or in the key rows (/help).
+func commandHelpRows() [][2]string {
+	return [][2]string{
+		{"/model [NAME]", "list the models · switch to NAME"},
+		{"/system TEXT", "set the system prompt (empty clears it)"},
+		{"/new · /retry", "new conversation · regenerate the answer"},
+		{"/copy [N]", "copy code block N, or the last answer"},
+		{"/image [-m M] PROMPT", "generate an image into ~/Pictures/parley"},
+		{"/usage", "the account's usage (cuadra gateways)"},
+	}
 }
 
 // command is a parsed slash command.

@@ -26,6 +26,7 @@ type statusInfo struct {
 	Limits    []provider.RateLimit
 	LastTok   int
 	ConvTok   int
+	Busy      string // background commands in flight (image generation, usage, model list)
 	Flash     string // a transient message (copy result, command feedback)
 	FlashWarn bool
 }
@@ -51,6 +52,9 @@ func statusSegments(in statusInfo, now time.Time, th *themes.Theme) []segment {
 	}
 	if s, st := stateText(in, now, th); s != "" {
 		segs = append(segs, segment{s, st})
+	}
+	if in.Busy != "" {
+		segs = append(segs, segment{sanitize.Line(in.Busy), th.StatusOK})
 	}
 	for _, rl := range in.Limits {
 		if s, warn := rateLimitText(rl, now); s != "" {

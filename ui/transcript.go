@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ const (
 	kindUser      itemKind = iota // a prompt the user sent
 	kindAssistant                 // an answer (finished or streaming)
 	kindNotice                    // local feedback such as "/model set to …"; not sent to the model
+	kindInfo                      // a local report (images, usage, models): a title, then rows, a list or an error; not sent to the model
 )
 
 // maxLiveReasoningLines bounds the live reasoning block so it informs
@@ -50,6 +52,7 @@ type item struct {
 	blocks     int           // how many code blocks the answer has
 	expanded   bool          // reasoning shown in full
 	live       bool          // still streaming; lines come from the pane
+	info       *info         // kindInfo: what the report shows
 
 	key   renderKey
 	lines []string
@@ -86,6 +89,8 @@ func (it *item) render(c renderCtx) []string {
 		b.WriteString(c.th.Dim.Render(ansi.Wrap("· "+sanitize.Text(it.text), c.width, "")))
 	case kindAssistant:
 		it.renderAssistant(&b, c)
+	case kindInfo:
+		it.info.render(&b, c)
 	}
 	b.WriteByte('\n')
 	it.lines = strings.Split(b.String(), "\n")
@@ -245,4 +250,93 @@ func errorView(e *provider.APIError, c renderCtx) string {
 		return head
 	}
 	return head + "\n" + ansi.Wrap(sanitize.Text(msg), c.width, "")
+}
+
+// info is a local report in the transcript: a title, then aligned
+// (label, value) rows, a list laid out in columns with one entry marked,
+// and an error. Every string in it may come from the network; rendering
+// sanitizes them.
+type info struct {
+	title  string
+	rows   [][2]string
+	list   []string
+	marked string // the list entry shown with a marker (the current model)
+	err    error
+}
+
+// render writes the report, wrapped to the width: values continue under
+// themselves, list entries fill as many columns as fit.
+func (in *info) render(b *strings.Builder, c renderCtx) {
+	b.WriteString(c.th.Accent.Render("▌ " + ansi.Truncate(sanitize.Line(in.title), max(c.width-2, 1), "…")))
+	kw := 0
+	for _, r := range in.rows {
+		kw = max(kw, ansi.StringWidth(sanitize.Line(r[0])))
+	}
+	kw = min(kw, max(c.width/3, 1))
+	vw := max(c.width-kw-4, 1)
+	for _, r := range in.rows {
+		k := ansi.Truncate(sanitize.Line(r[0]), kw, "…")
+		v := sanitize.Text(r[1])
+		if ansi.StringWidth(v) > vw && !strings.ContainsAny(v, " \n") {
+			b.WriteString("\n  " + c.th.Dim.Render(k))
+			// One long word (a path, an id) goes whole on its own line
+			// below the label, cut only where the width forces it.
+			for _, l := range strings.Split(ansi.Hardwrap(v, max(c.width-4, 1), false), "\n") {
+				b.WriteString("\n    " + l)
+			}
+			continue
+		}
+		b.WriteString("\n  " + c.th.Dim.Render(k+strings.Repeat(" ", kw-ansi.StringWidth(k))))
+		for i, l := range strings.Split(ansi.Wrap(v, vw, ""), "\n") {
+			if i > 0 {
+				b.WriteString("\n  " + strings.Repeat(" ", kw))
+			}
+			b.WriteString("  " + l)
+		}
+	}
+	if len(in.list) > 0 {
+		writeColumns(b, in.list, in.marked, c)
+	}
+	if in.err != nil {
+		b.WriteByte('\n')
+		var ae *provider.APIError
+		if errors.As(in.err, &ae) {
+			b.WriteString(errorView(ae, c))
+		} else {
+			b.WriteString(c.th.StatusError.Render(" ✗ failed "))
+			b.WriteString("\n" + ansi.Wrap(sanitize.Text(in.err.Error()), c.width, ""))
+		}
+	}
+}
+
+// writeColumns lays names out row by row in as many equal columns as the
+// width allows, each indented by two cells; the marked name gets "●".
+func writeColumns(b *strings.Builder, names []string, marked string, c renderCtx) {
+	cells := make([]string, len(names))
+	cw := 0
+	for i, n := range names {
+		mark := "  "
+		if n == marked {
+			mark = "● "
+		}
+		cells[i] = mark + ansi.Truncate(sanitize.Line(n), max(c.width-4, 1), "…")
+		cw = max(cw, ansi.StringWidth(cells[i]))
+	}
+	cols := max(c.width/(cw+2), 1) // "  " + cols cells with "  " between
+	for i, cell := range cells {
+		if i%cols == 0 {
+			b.WriteString("\n  ")
+		} else {
+			b.WriteString("  ")
+		}
+		pad := ""
+		if i%cols != cols-1 && i != len(cells)-1 {
+			pad = strings.Repeat(" ", cw-ansi.StringWidth(cell))
+		}
+		if names[i] == marked {
+			b.WriteString(c.th.Accent.Render(cell) + pad)
+		} else {
+			b.WriteString(cell + pad)
+		}
+	}
 }

@@ -1,0 +1,488 @@
+package ui
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/parley-chat/parley/imagefile"
+	"github.com/parley-chat/parley/provider"
+	"github.com/parley-chat/parley/provider/cuadra"
+	"github.com/parley-chat/parley/provider/openai"
+	"github.com/parley-chat/parley/sanitize"
+)
+
+// This file holds the chat's background commands: /image, /usage and the
+// model list behind /model. Each does its network and disk work in a
+// tea.Cmd and reports back with a message; Update only records the task,
+// shows it in the status bar, and puts the result in the transcript.
+
+// defaultImageModel is asked for when the current model does not look
+// like an image model and /image names none.
+const defaultImageModel = "dall-e-3"
+
+// imageGenerator is a provider with an image endpoint (the
+// OpenAI-compatible dialect).
+type imageGenerator interface {
+	GenerateImage(ctx context.Context, req openai.ImageRequest) ([]openai.Image, error)
+}
+
+// usageReporter is a provider with an account usage endpoint (the native
+// REST dialect).
+type usageReporter interface {
+	Usage(ctx context.Context) (*cuadra.UsageReport, error)
+}
+
+// taskKind names a background command; at most one of each kind runs.
+type taskKind int
+
+const (
+	taskImage taskKind = iota
+	taskUsage
+	taskModels
+)
+
+// task is a background command in flight.
+type task struct {
+	label    string
+	start    time.Time
+	retryAt  time.Time // when a retry is waiting: its moment
+	retry    string    // "retry 1/3"
+	cancel   context.CancelFunc
+	canceled bool
+}
+
+type (
+	// taskEventMsg carries a transport event (a retry) of a background
+	// command to the status bar.
+	taskEventMsg struct {
+		kind taskKind
+		ev   provider.Event
+	}
+	// imageResultMsg reports a finished /image: what was saved (possibly
+	// some images before an error) and the error, if any.
+	imageResultMsg struct {
+		pane          PaneID
+		model, prompt string
+		saved         []savedImage
+		err           error
+	}
+	// usageResultMsg reports a finished /usage.
+	usageResultMsg struct {
+		pane PaneID
+		rep  *cuadra.UsageReport
+		err  error
+	}
+	// modelsResultMsg reports the gateway's model list.
+	modelsResultMsg struct {
+		models []provider.Model
+		err    error
+	}
+)
+
+// savedImage is one image /image wrote.
+type savedImage struct {
+	path    string
+	revised string
+}
+
+// startTask records a background command and returns the context it runs
+// under: cancelled by ctrl+c, on quit, or with the chat's context.
+func (m *Model) startTask(kind taskKind, label string) context.Context {
+	ctx, cancel := context.WithCancel(m.ctx)
+	if m.tasks == nil {
+		m.tasks = map[taskKind]*task{}
+	}
+	m.tasks[kind] = &task{label: label, start: m.now(), cancel: cancel}
+	m.refresh()
+	return ctx
+}
+
+// endTask forgets a finished background command.
+func (m *Model) endTask(kind taskKind) {
+	if t := m.tasks[kind]; t != nil {
+		t.cancel()
+		delete(m.tasks, kind)
+	}
+	m.refresh()
+}
+
+// cancelTasks stops the background commands still running and returns
+// their labels; their results still arrive, as cancellations.
+func (m *Model) cancelTasks() []string {
+	var out []string
+	for _, k := range []taskKind{taskImage, taskUsage, taskModels} {
+		if t := m.tasks[k]; t != nil && !t.canceled {
+			t.canceled = true
+			t.cancel()
+			out = append(out, t.label)
+		}
+	}
+	return out
+}
+
+// busyText is the status bar's view of the running background commands:
+// "generating image (dall-e-3) · 12s · retry 1/3 in 4s".
+func (m *Model) busyText(now time.Time) string {
+	var parts []string
+	for _, k := range []taskKind{taskImage, taskUsage, taskModels} {
+		t := m.tasks[k]
+		if t == nil {
+			continue
+		}
+		s := t.label + "…"
+		if t.canceled {
+			s = t.label + " · stopping"
+		} else if d := now.Sub(t.start); d >= time.Second {
+			s += " " + countdown(d)
+		}
+		if t.retry != "" && t.retryAt.After(now) {
+			s += " · " + t.retry + " in " + countdown(t.retryAt.Sub(now))
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, " · ")
+}
+
+// onTaskEvent shows a background command's retries.
+func (m *Model) onTaskEvent(msg taskEventMsg) {
+	t := m.tasks[msg.kind]
+	if t == nil {
+		return
+	}
+	if r, ok := msg.ev.(provider.Retry); ok {
+		t.retry = fmt.Sprintf("retry %d/%d", r.Attempt, r.Max)
+		if r.Queued {
+			t.retry = "queued, " + t.retry
+		}
+		t.retryAt = m.now().Add(r.Wait)
+		m.refresh()
+	}
+}
+
+// isCanceled reports whether err is the user's cancellation.
+func isCanceled(err error) bool {
+	var ae *provider.APIError
+	return errors.Is(err, context.Canceled) || (errors.As(err, &ae) && ae.Kind == provider.KindCanceled)
+}
+
+// errorSummary is an error's one-line form for the status bar.
+func errorSummary(err error) string {
+	var ae *provider.APIError
+	if errors.As(err, &ae) {
+		s := ae.Title
+		if ae.Status > 0 {
+			s = strings.TrimSpace(fmt.Sprintf("%d %s", ae.Status, ae.Title))
+		}
+		if ae.Message != "" {
+			s = strings.TrimSpace(s + ": " + ae.Message)
+		}
+		if s != "" {
+			return s
+		}
+	}
+	return err.Error()
+}
+
+// ---- /image
+
+// looksLikeImageModel reports whether a model name is an image model's.
+func looksLikeImageModel(name string) bool {
+	n := strings.ToLower(name)
+	for _, s := range []string{"dall-e", "gpt-image", "imagen", "image-", "-image", "flux", "diffusion", "sdxl", "midjourney"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseImageArg splits /image's argument: an optional "--model NAME"
+// (also "-m NAME" or "--model=NAME") before the prompt.
+func parseImageArg(arg string) (model, prompt string, err error) {
+	s := strings.TrimSpace(arg)
+	head, rest, _ := strings.Cut(s, " ")
+	switch {
+	case head == "--model" || head == "-m":
+		model, prompt, _ = strings.Cut(strings.TrimSpace(rest), " ")
+	case strings.HasPrefix(head, "--model="):
+		model, prompt = strings.TrimPrefix(head, "--model="), rest
+	default:
+		return "", s, nil
+	}
+	prompt = strings.TrimSpace(prompt)
+	if model == "" {
+		return "", "", fmt.Errorf("--model needs a model name")
+	}
+	return model, prompt, nil
+}
+
+// runImage starts /image: checks the provider and the argument, then
+// generates and saves in a command.
+func (m *Model) runImage(p *Pane, arg string) tea.Cmd {
+	gen, ok := m.opts.Provider.(imageGenerator)
+	if !ok {
+		m.setFlash(fmt.Sprintf("/image needs an OpenAI-compatible gateway (dialect openai); %s speaks the %s dialect",
+			m.providerLabel(), m.opts.Provider.Dialect()), true)
+		return nil
+	}
+	model, prompt, err := parseImageArg(arg)
+	if err == nil && prompt == "" {
+		err = errors.New("the prompt is empty")
+	}
+	if err != nil {
+		m.setFlash("/image: "+err.Error()+" — usage: /image [--model NAME] PROMPT", true)
+		return nil
+	}
+	if model == "" {
+		model = defaultImageModel
+		if cur := p.conv.Settings.Model; looksLikeImageModel(cur) {
+			model = cur
+		}
+	}
+	if m.tasks[taskImage] != nil {
+		m.setFlash("an image is already being generated — ctrl+c stops it", true)
+		return nil
+	}
+	ctx := m.startTask(taskImage, "generating image ("+model+")")
+	send := m.send
+	req := openai.ImageRequest{Model: model, Prompt: prompt, N: 1, ResponseFormat: "b64_json",
+		Emit: func(ev provider.Event) {
+			if _, ok := ev.(provider.Retry); ok {
+				send(taskEventMsg{kind: taskImage, ev: ev})
+			}
+		}}
+	return imageCmd(ctx, gen, req, m.opts.ImageDir, m.now(), p.ID)
+}
+
+// imageCmd generates the images, then validates and saves each one in
+// dir (imagefile.DefaultDir when empty; created when missing) under a new
+// name. The folder is created before the gateway is asked, so a paid
+// generation is not lost to an unwritable folder.
+func imageCmd(ctx context.Context, gen imageGenerator, req openai.ImageRequest, dir string, stamp time.Time, pane PaneID) tea.Cmd {
+	return func() tea.Msg {
+		res := imageResultMsg{pane: pane, model: req.Model, prompt: req.Prompt}
+		if dir == "" {
+			dir = imagefile.DefaultDir(os.Getenv)
+		}
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			res.err = fmt.Errorf("cannot create the image folder: %w", err)
+			return res
+		}
+		imgs, err := gen.GenerateImage(ctx, req)
+		for i, img := range imgs {
+			ext, verr := imagefile.Ext(img.PNG)
+			if verr != nil {
+				err = cmp.Or(err, fmt.Errorf("image %d: %w", i+1, verr))
+				break
+			}
+			path, werr := imagefile.WriteUnique(dir, imagefile.BaseName(stamp, i+1), ext, img.PNG)
+			if werr != nil {
+				err = cmp.Or(err, fmt.Errorf("saving image %d: %w", i+1, werr))
+				break
+			}
+			res.saved = append(res.saved, savedImage{path: path, revised: img.RevisedPrompt})
+		}
+		res.err = err
+		return res
+	}
+}
+
+// onImageResult puts a finished /image in the transcript: the model, the
+// prompt, the gateway's revised prompt and the saved paths, or the error.
+func (m *Model) onImageResult(msg imageResultMsg) {
+	m.endTask(taskImage)
+	p := m.pane(msg.pane)
+	if p == nil {
+		p = m.focused()
+	}
+	rc := m.rc(p)
+	canceled := isCanceled(msg.err)
+	if canceled && len(msg.saved) == 0 {
+		p.notice("image generation stopped", rc)
+		m.setFlash("image generation stopped", false)
+		return
+	}
+	in := &info{title: "image · " + msg.model, rows: [][2]string{{"prompt", msg.prompt}}}
+	for _, s := range msg.saved {
+		if s.revised != "" && s.revised != msg.prompt {
+			in.rows = append(in.rows, [2]string{"revised", s.revised})
+		}
+		in.rows = append(in.rows, [2]string{"saved", s.path})
+	}
+	if msg.err != nil && !canceled {
+		in.err = msg.err
+	}
+	p.addInfo(in, rc)
+	switch {
+	case in.err != nil:
+		m.setFlash("image generation failed: "+errorSummary(msg.err), true)
+	case len(msg.saved) == 1:
+		m.setFlash("image saved: "+filepath.Base(msg.saved[0].path), false)
+	default:
+		m.setFlash(fmt.Sprintf("%d images saved", len(msg.saved)), false)
+	}
+}
+
+// ---- /usage
+
+// runUsage starts /usage on a gateway that has a usage endpoint.
+func (m *Model) runUsage(p *Pane) tea.Cmd {
+	u, ok := m.opts.Provider.(usageReporter)
+	if !ok {
+		m.setFlash(fmt.Sprintf("/usage needs a native REST gateway (dialect cuadra); %s speaks the %s dialect",
+			m.providerLabel(), m.opts.Provider.Dialect()), true)
+		return nil
+	}
+	if m.tasks[taskUsage] != nil {
+		m.setFlash("the usage is already being fetched", false)
+		return nil
+	}
+	ctx := m.startTask(taskUsage, "fetching usage")
+	id := p.ID
+	return func() tea.Msg {
+		rep, err := u.Usage(ctx)
+		return usageResultMsg{pane: id, rep: rep, err: err}
+	}
+}
+
+// onUsageResult shows the usage values as a table in the transcript.
+func (m *Model) onUsageResult(msg usageResultMsg) {
+	m.endTask(taskUsage)
+	p := m.pane(msg.pane)
+	if p == nil {
+		p = m.focused()
+	}
+	rc := m.rc(p)
+	switch {
+	case isCanceled(msg.err):
+		p.notice("usage request stopped", rc)
+	case msg.err != nil:
+		p.addInfo(&info{title: "usage · " + m.providerLabel(), err: msg.err}, rc)
+		m.setFlash("usage: "+errorSummary(msg.err), true)
+	case msg.rep == nil || len(msg.rep.Fields) == 0:
+		p.notice("the gateway reported no usage values", rc)
+	default:
+		in := &info{title: "usage · " + m.providerLabel()}
+		for _, f := range msg.rep.Fields {
+			in.rows = append(in.rows, [2]string{f.Key, f.Value})
+		}
+		p.addInfo(in, rc)
+	}
+	m.refresh()
+}
+
+// ---- the model list
+
+// fetchModels asks the gateway for its models, once at a time.
+func (m *Model) fetchModels() tea.Cmd {
+	if m.tasks[taskModels] != nil {
+		return nil
+	}
+	ctx := m.startTask(taskModels, "listing models")
+	prov := m.opts.Provider
+	return func() tea.Msg {
+		ms, err := prov.Models(ctx)
+		return modelsResultMsg{models: ms, err: err}
+	}
+}
+
+// listModels is /model without an argument: the model list from the cache,
+// or once fetched.
+func (m *Model) listModels(p *Pane) tea.Cmd {
+	if m.modelsFetched {
+		m.showModelList(p, nil)
+		return nil
+	}
+	m.showModelsIn = p.ID
+	return m.fetchModels()
+}
+
+// onModelsResult merges the gateway's models into the known ones (for the
+// list and Tab completion) and shows the list when /model asked for it.
+func (m *Model) onModelsResult(msg modelsResultMsg) {
+	m.endTask(taskModels)
+	if msg.err == nil {
+		m.models = mergeModels(m.models, msg.models)
+		m.modelsFetched = true
+	} else {
+		m.modelsFailed = true
+	}
+	if id := m.showModelsIn; id != 0 {
+		m.showModelsIn = 0
+		p := m.pane(id)
+		if p == nil {
+			p = m.focused()
+		}
+		var err error
+		if !isCanceled(msg.err) {
+			err = msg.err
+		}
+		m.showModelList(p, err)
+	}
+	if msg.err != nil && !isCanceled(msg.err) {
+		m.setFlash("could not list the models: "+errorSummary(msg.err), true)
+	}
+	m.layout() // the completion line may have new candidates
+}
+
+// showModelList adds the known models to the transcript, the current one
+// marked, with the error of a failed listing.
+func (m *Model) showModelList(p *Pane, err error) {
+	names := slices.Clone(m.models)
+	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	cur := p.conv.Settings.Model
+	in := &info{
+		title:  fmt.Sprintf("models · %s · %d", m.providerLabel(), len(names)),
+		rows:   [][2]string{{"current", orDash(cur)}},
+		list:   names,
+		marked: cur,
+		err:    err,
+	}
+	if len(names) == 0 && err == nil {
+		in.rows = append(in.rows, [2]string{"known", "the gateway listed no models; /model NAME sets one"})
+	}
+	p.addInfo(in, m.rc(p))
+	m.refresh()
+}
+
+// mergeModels adds the gateway's model ids to the known ones, keeping the
+// known order and dropping duplicates and ids that are empty or unsafe to
+// complete into the input.
+func mergeModels(known []string, fetched []provider.Model) []string {
+	seen := make(map[string]bool, len(known)+len(fetched))
+	out := make([]string, 0, len(known)+len(fetched))
+	add := func(id string) {
+		id = strings.TrimSpace(id)
+		if id == "" || seen[id] || sanitize.Line(id) != id || strings.ContainsAny(id, " \t") {
+			return
+		}
+		seen[id] = true
+		out = append(out, id)
+	}
+	for _, id := range known {
+		add(id)
+	}
+	for _, fm := range fetched {
+		add(fm.ID)
+	}
+	return out
+}
+
+// providerLabel is the profile name for messages.
+func (m *Model) providerLabel() string {
+	if m.opts.ProviderName != "" {
+		return m.opts.ProviderName
+	}
+	return m.opts.Provider.Name()
+}
