@@ -476,3 +476,34 @@ func TestModelListTabFetchesCompletions(t *testing.T) {
 		t.Fatalf("tab completed %q", v)
 	}
 }
+
+func TestImageModelChoice(t *testing.T) {
+	cases := []struct {
+		current    string
+		configured []string
+		want       string
+	}{
+		{"gpt-4o", nil, "dall-e-3"},
+		{"gpt-image-1", []string{"demo-image"}, "gpt-image-1"},
+		{"demo-fast", []string{"demo-fast", "demo-think", "demo-image"}, "demo-image"},
+		{"", []string{"llama-3"}, "dall-e-3"},
+		{"black-forest-labs/FLUX.1-schnell", nil, "black-forest-labs/FLUX.1-schnell"},
+	}
+	for _, c := range cases {
+		if got := imageModelFor(c.current, c.configured); got != c.want {
+			t.Errorf("imageModelFor(%q, %q) = %q, want %q", c.current, c.configured, got, c.want)
+		}
+	}
+	for _, c := range []struct{ arg, model, prompt string }{
+		{"a fox", "", "a fox"},
+		{"--model m1 a fox", "m1", "a fox"},
+		{"-m m1   a  fox ", "m1", "a  fox"},
+		{"--model=m1 a fox", "m1", "a fox"},
+		{"--modelling clay", "", "--modelling clay"},
+	} {
+		model, prompt, err := parseImageArg(c.arg)
+		if err != nil || model != c.model || prompt != c.prompt {
+			t.Errorf("parseImageArg(%q) = %q, %q, %v", c.arg, model, prompt, err)
+		}
+	}
+}
