@@ -17,10 +17,6 @@ import (
 	"github.com/parley-chat/parley/sanitize"
 )
 
-// defaultImageModel is asked for when no -m is given: the model the seed
-// gateway's image reference uses.
-const defaultImageModel = "dall-e-3"
-
 // ImageGenerator is a provider that can generate images (the
 // OpenAI-compatible dialect).
 type ImageGenerator interface {
@@ -38,8 +34,9 @@ func (a *app) imageCommand() *cobra.Command {
 		Long: `Generate images (POST {base}/images/generations, OpenAI-compatible gateways) and
 save them in --out (default: the current directory) under new file names. The
 gateway's revised prompt and the saved paths are printed; in kitty, WezTerm and
-iTerm2 the images are also shown inline. -m chooses the image model (default
-` + defaultImageModel + `).`,
+iTerm2 the images are also shown inline. -m chooses the image model; without it, the
+profile's model if it is an image model, else the first image model among
+its models, else ` + imagefile.DefaultModel + `.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			prompt := strings.TrimSpace(strings.Join(args, " "))
@@ -62,7 +59,7 @@ iTerm2 the images are also shown inline. -m chooses the image model (default
 			if !ok {
 				return usageErrorf("provider %s speaks the %s dialect, which has no image endpoint: image generation needs an OpenAI-compatible gateway (dialect openai)", t.name, t.dialect)
 			}
-			model := defaultImageModel
+			model := imagefile.ModelFor(t.settings.Model, t.models)
 			if cmd.Flags().Changed("model") {
 				model = a.f.model
 			}

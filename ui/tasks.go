@@ -24,10 +24,6 @@ import (
 // tea.Cmd and reports back with a message; Update only records the task,
 // shows it in the status bar, and puts the result in the transcript.
 
-// defaultImageModel is asked for when /image names no model and neither
-// the current model nor a configured one looks like an image model.
-const defaultImageModel = "dall-e-3"
-
 // imageGenerator is a provider with an image endpoint (the
 // OpenAI-compatible dialect).
 type imageGenerator interface {
@@ -193,33 +189,6 @@ func errorSummary(err error) string {
 
 // ---- /image
 
-// looksLikeImageModel reports whether a model name is an image model's.
-func looksLikeImageModel(name string) bool {
-	n := strings.ToLower(name)
-	for _, s := range []string{"dall-e", "gpt-image", "imagen", "image-", "-image", "flux", "diffusion", "sdxl", "midjourney"} {
-		if strings.Contains(n, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// imageModelFor picks /image's model when none is named: the current
-// model if it looks like an image model, else the first configured model
-// that does (the demo gateway's, or one listed in the profile), else
-// defaultImageModel.
-func imageModelFor(current string, configured []string) string {
-	if looksLikeImageModel(current) {
-		return current
-	}
-	for _, m := range configured {
-		if looksLikeImageModel(m) {
-			return m
-		}
-	}
-	return defaultImageModel
-}
-
 // parseImageArg splits /image's argument: an optional "--model NAME"
 // (also "-m NAME" or "--model=NAME") before the prompt.
 func parseImageArg(arg string) (model, prompt string, err error) {
@@ -258,7 +227,7 @@ func (m *Model) runImage(p *Pane, arg string) tea.Cmd {
 		return nil
 	}
 	if model == "" {
-		model = imageModelFor(p.conv.Settings.Model, m.opts.Models)
+		model = imagefile.ModelFor(p.conv.Settings.Model, m.opts.Models)
 	}
 	if m.tasks[taskImage] != nil {
 		m.setFlash("an image is already being generated — ctrl+c stops it", true)

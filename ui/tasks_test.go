@@ -19,6 +19,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/parley-chat/parley/imagefile"
 	"github.com/parley-chat/parley/provider"
 	"github.com/parley-chat/parley/provider/cuadra"
 	"github.com/parley-chat/parley/provider/openai"
@@ -490,8 +491,8 @@ func TestImageModelChoice(t *testing.T) {
 		{"black-forest-labs/FLUX.1-schnell", nil, "black-forest-labs/FLUX.1-schnell"},
 	}
 	for _, c := range cases {
-		if got := imageModelFor(c.current, c.configured); got != c.want {
-			t.Errorf("imageModelFor(%q, %q) = %q, want %q", c.current, c.configured, got, c.want)
+		if got := imagefile.ModelFor(c.current, c.configured); got != c.want {
+			t.Errorf("ModelFor(%q, %q) = %q, want %q", c.current, c.configured, got, c.want)
 		}
 	}
 	for _, c := range []struct{ arg, model, prompt string }{
