@@ -105,72 +105,52 @@ func adapt(c ansi.StyleConfig) ansi.StyleConfig {
 
 func fg(c color.Color) lipgloss.Style { return lipgloss.NewStyle().Foreground(c) }
 
-func newDark() *Theme {
-	md := adapt(styles.DarkStyleConfig)
-	var (
-		text   = lipgloss.Color("252")
-		dim    = lipgloss.Color("243")
-		accent = lipgloss.Color("63")
-		user   = lipgloss.Color("39")
-		asst   = lipgloss.Color("212")
-		ok     = lipgloss.Color("42")
-		warn   = lipgloss.Color("214")
-		bar    = lipgloss.Color("236")
-	)
+// palette is the handful of colours a coloured theme is made of.
+type palette struct {
+	text, dim, accent, user, assistant, ok, warn, bar, border, selection color.Color
+}
+
+// colored builds a coloured theme from a glamour base style, a chroma
+// style and a palette; the dark and light themes differ only in those.
+func colored(name string, dark bool, base ansi.StyleConfig, chroma string, p palette) *Theme {
 	return &Theme{
-		Name:            "dark",
-		Dark:            true,
-		Markdown:        md,
-		Chroma:          "monokai",
+		Name:            name,
+		Dark:            dark,
+		Markdown:        adapt(base),
+		Chroma:          chroma,
 		Color:           true,
-		UserLabel:       fg(user).Bold(true),
-		AssistantLabel:  fg(asst).Bold(true),
-		ReasoningBorder: fg(lipgloss.Color("240")),
-		ReasoningText:   fg(dim).Italic(true),
-		StatusBar:       lipgloss.NewStyle().Foreground(text).Background(bar),
-		StatusOK:        lipgloss.NewStyle().Foreground(ok).Background(bar),
-		StatusWarn:      lipgloss.NewStyle().Foreground(warn).Background(bar).Bold(true),
+		UserLabel:       fg(p.user).Bold(true),
+		AssistantLabel:  fg(p.assistant).Bold(true),
+		ReasoningBorder: fg(p.border),
+		ReasoningText:   fg(p.dim).Italic(true),
+		StatusBar:       lipgloss.NewStyle().Foreground(p.text).Background(p.bar),
+		StatusOK:        lipgloss.NewStyle().Foreground(p.ok).Background(p.bar),
+		StatusWarn:      lipgloss.NewStyle().Foreground(p.warn).Background(p.bar).Bold(true),
 		StatusError:     lipgloss.NewStyle().Foreground(lipgloss.Color("231")).Background(lipgloss.Color("160")).Bold(true),
-		Dim:             fg(dim),
-		Accent:          fg(accent).Bold(true),
+		Dim:             fg(p.dim),
+		Accent:          fg(p.accent).Bold(true),
 		CodeLabel:       fg(lipgloss.Color("244")),
-		HelpBorder:      fg(accent),
-		Selection:       lipgloss.NewStyle().Background(lipgloss.Color("237")),
+		HelpBorder:      fg(p.accent),
+		Selection:       lipgloss.NewStyle().Background(p.selection),
 	}
 }
 
+func newDark() *Theme {
+	return colored("dark", true, styles.DarkStyleConfig, "monokai", palette{
+		text: lipgloss.Color("252"), dim: lipgloss.Color("243"), accent: lipgloss.Color("63"),
+		user: lipgloss.Color("39"), assistant: lipgloss.Color("212"), ok: lipgloss.Color("42"),
+		warn: lipgloss.Color("214"), bar: lipgloss.Color("236"), border: lipgloss.Color("240"),
+		selection: lipgloss.Color("237"),
+	})
+}
+
 func newLight() *Theme {
-	md := adapt(styles.LightStyleConfig)
-	var (
-		text   = lipgloss.Color("235")
-		dim    = lipgloss.Color("245")
-		accent = lipgloss.Color("57")
-		user   = lipgloss.Color("27")
-		asst   = lipgloss.Color("162")
-		ok     = lipgloss.Color("28")
-		warn   = lipgloss.Color("130")
-		bar    = lipgloss.Color("254")
-	)
-	return &Theme{
-		Name:            "light",
-		Dark:            false,
-		Markdown:        md,
-		Chroma:          "github",
-		Color:           true,
-		UserLabel:       fg(user).Bold(true),
-		AssistantLabel:  fg(asst).Bold(true),
-		ReasoningBorder: fg(lipgloss.Color("250")),
-		ReasoningText:   fg(dim).Italic(true),
-		StatusBar:       lipgloss.NewStyle().Foreground(text).Background(bar),
-		StatusOK:        lipgloss.NewStyle().Foreground(ok).Background(bar),
-		StatusWarn:      lipgloss.NewStyle().Foreground(warn).Background(bar).Bold(true),
-		StatusError:     lipgloss.NewStyle().Foreground(lipgloss.Color("231")).Background(lipgloss.Color("160")).Bold(true),
-		Dim:             fg(dim),
-		Accent:          fg(accent).Bold(true),
-		CodeLabel:       fg(lipgloss.Color("244")),
-		HelpBorder:      fg(accent),
-		Selection:       lipgloss.NewStyle().Background(lipgloss.Color("253")),
-	}
+	return colored("light", false, styles.LightStyleConfig, "github", palette{
+		text: lipgloss.Color("235"), dim: lipgloss.Color("245"), accent: lipgloss.Color("57"),
+		user: lipgloss.Color("27"), assistant: lipgloss.Color("162"), ok: lipgloss.Color("28"),
+		warn: lipgloss.Color("130"), bar: lipgloss.Color("254"), border: lipgloss.Color("250"),
+		selection: lipgloss.Color("253"),
+	})
 }
 
 func newASCII() *Theme {
