@@ -100,6 +100,19 @@ func adapt(c ansi.StyleConfig) ansi.StyleConfig {
 	if strings.Contains(c.H1.Prefix, "#") {
 		c.H1.Prefix = ""
 	}
+	// Glamour narrows quoted text by the quote's Indent (1) but draws the
+	// indent token that many times, so a two-column token ("│ ") makes
+	// every full line one column too wide, and the quote is wrapped a
+	// second time with orphaned words and no bar. A one-column bar keeps
+	// the arithmetic right: a left half block, whose empty right half
+	// keeps the text off the bar, or a plain bar in ASCII.
+	if tok := c.BlockQuote.IndentToken; tok != nil {
+		bar := strings.TrimRight(*tok, " ")
+		if bar == "│" {
+			bar = "▌"
+		}
+		c.BlockQuote.IndentToken = &bar
+	}
 	return c
 }
 

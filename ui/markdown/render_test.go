@@ -88,8 +88,28 @@ func TestCodeBlockInBlockquoteKeepsBar(t *testing.T) {
 	r := testRenderer(t, 40, "dark")
 	out, _ := r.Render("> ```sh\n> echo hi\n> ```\n", 1)
 	v := visible(out)
-	if !strings.Contains(v, "│ ─ [1] sh\n│ echo hi") {
+	if !strings.Contains(v, "▌─ [1] sh\n▌echo hi") {
 		t.Fatalf("quoted code lost its bar:\n%s", v)
+	}
+}
+
+// TestBlockquoteWrapsUnderItsBar guards against glamour's quote wrapping
+// arithmetic: every line of a long (and nested) quote keeps its bar and
+// fits the width, at every width.
+func TestBlockquoteWrapsUnderItsBar(t *testing.T) {
+	md := "> Now and then the demo gateway holds a request in its queue for a moment, the way busy gateways do, so you can see how a queued request looks while it waits.\n>\n> > A nested quote with a fairly long line of text that needs to wrap around at every width.\n"
+	for _, theme := range []string{"dark", "light", "ascii"} {
+		for width := 24; width <= 120; width++ {
+			out, _ := testRenderer(t, width, theme).Render(md, 1)
+			for _, line := range strings.Split(visible(out), "\n") {
+				if ansi.StringWidth(line) > width {
+					t.Fatalf("%s/%d: line wider than the width: %q", theme, width, line)
+				}
+				if !strings.HasPrefix(line, "▌") && !strings.HasPrefix(line, "|") {
+					t.Fatalf("%s/%d: quote line without its bar: %q", theme, width, line)
+				}
+			}
+		}
 	}
 }
 
