@@ -107,6 +107,7 @@ type flags struct {
 	demo            bool
 	reasoning       bool
 	reasoningBudget int
+	uiStream        bool
 
 	theme         string
 	hideReasoning bool
@@ -173,6 +174,7 @@ API keys are read from the environment or an api_key_cmd, never from flags.`,
 	pf.BoolVar(&a.f.demo, "demo", false, "use the built-in demo gateway (no key, no network)")
 	pf.BoolVar(&a.f.reasoning, "reasoning", false, "ask the model to think (where the dialect supports it)")
 	pf.IntVar(&a.f.reasoningBudget, "reasoning-budget", 0, "reasoning budget in tokens (implies --reasoning)")
+	pf.BoolVar(&a.f.uiStream, "ui-stream", false, "native REST dialect: ask for the Vercel AI SDK UI message stream (ui_stream in the config)")
 
 	lf := root.Flags()
 	lf.BoolVarP(&a.f.print, "print", "p", false, "print mode: send PROMPT (and/or stdin), print the answer, exit")

@@ -94,6 +94,9 @@ func (a *app) resolve(ctx context.Context, cmd *cobra.Command, needModel bool) (
 		IdleTimeout: defaultIdleTimeout,
 		UIStream:    prof.UIStream,
 	}
+	if changed("ui-stream") {
+		opts.UIStream = a.f.uiStream
+	}
 	if opts.Name == "" {
 		opts.Name = hostOf(prof.BaseURL)
 	}

@@ -159,6 +159,16 @@ func TestCuadraUIStreamOption(t *testing.T) {
 		o.tools[0] != (toolCall{"call-weather-1", "getWeather", `{"city":"Berlin"}`}) || o.count("tool_result") != 2 || o.count("source") != 2 {
 		t.Errorf("output %+v", o)
 	}
+
+	// The --ui-stream flag asks for it without a profile option.
+	r = parley(t, runOpts{}, "-p", "hi", "--output", "jsonl", "--dialect", "cuadra", "--base-url", g.URL+"/v1", "-m", "model_abc", "--ui-stream")
+	if r.code != 0 {
+		t.Fatalf("--ui-stream: exit %d: %s", r.code, r.stderr)
+	}
+	reqs := g.requests()
+	if got := reqs[len(reqs)-1].header.Get("X-Stream-Format"); got != "ai-sdk" {
+		t.Errorf("--ui-stream: X-Stream-Format = %q", got)
+	}
 }
 
 // TestGeminiThoughtsAndKeyHeader is the Gemini dialect's acceptance check.
