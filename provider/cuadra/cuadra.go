@@ -156,8 +156,6 @@ func rejectsChat(ae *provider.APIError) bool {
 	return false
 }
 
-// finish emits the terminal Error for ae (nil: Done was already emitted)
-
 // Models lists every model the gateway offers, following nextCursor
 // across all pages.
 func (p *Provider) Models(ctx context.Context) ([]provider.Model, error) {
