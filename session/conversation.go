@@ -62,8 +62,50 @@ func (c *Conversation) Continue(chatID string) {
 }
 
 // AddUser appends a user message.
+//
+// Gateways reject a history in which an assistant's tool calls have no
+// results, so calls still unanswered when the user moves on are first
+// answered with a result saying they were not run.
 func (c *Conversation) AddUser(text string) {
+	c.AnswerPendingToolCalls(NotRunResult)
 	c.Messages = append(c.Messages, provider.Message{Role: provider.RoleUser, Content: text})
+}
+
+// NotRunResult is the tool result recorded for a call that was never run.
+const NotRunResult = `{"error":"not run: the user did not run this tool and moved on"}`
+
+// PendingToolCalls returns the tool calls of the last assistant message
+// that have no tool result yet, in order.
+func (c *Conversation) PendingToolCalls() []provider.ToolCall {
+	for i := len(c.Messages) - 1; i >= 0; i-- {
+		m := c.Messages[i]
+		if m.Role != provider.RoleAssistant {
+			if m.Role == provider.RoleTool {
+				continue
+			}
+			return nil
+		}
+		answered := map[string]bool{}
+		for _, r := range c.Messages[i+1:] {
+			answered[r.ToolCallID] = true
+		}
+		var out []provider.ToolCall
+		for _, tc := range m.ToolCalls {
+			if !answered[tc.ID] {
+				out = append(out, tc)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// AnswerPendingToolCalls records result as the output of every pending
+// tool call.
+func (c *Conversation) AnswerPendingToolCalls(result string) {
+	for _, tc := range c.PendingToolCalls() {
+		c.Messages = append(c.Messages, provider.Message{Role: provider.RoleTool, ToolCallID: tc.ID, Name: tc.Name, Content: result})
+	}
 }
 
 // AddAssistant appends an assistant message (possibly partial).

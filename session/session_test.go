@@ -309,3 +309,30 @@ func TestConversationContinuation(t *testing.T) {
 		t.Fatalf("reset kept the chat id")
 	}
 }
+
+func TestUnansweredToolCallsGetAResult(t *testing.T) {
+	c := NewConversation(Settings{Model: "m"})
+	c.AddUser("weather in Paris?")
+	c.AddAssistant(provider.Message{ToolCalls: []provider.ToolCall{
+		{ID: "call_a", Name: "get_weather", Arguments: `{"location":"Paris"}`},
+		{ID: "call_b", Name: "get_time", Arguments: `{}`},
+	}})
+	c.Messages = append(c.Messages, provider.Message{Role: provider.RoleTool, ToolCallID: "call_a", Name: "get_weather", Content: `{"temp":18}`})
+	if p := c.PendingToolCalls(); len(p) != 1 || p[0].ID != "call_b" {
+		t.Fatalf("pending = %+v", p)
+	}
+	c.AddUser("never mind")
+	msgs := c.Request().Messages
+	// user, assistant(2 calls), tool a, tool b (not run), user
+	if len(msgs) != 5 || msgs[3].Role != provider.RoleTool || msgs[3].ToolCallID != "call_b" ||
+		msgs[3].Name != "get_time" || msgs[3].Content != NotRunResult || msgs[4].Content != "never mind" {
+		t.Fatalf("history %+v", msgs)
+	}
+	if p := c.PendingToolCalls(); len(p) != 0 {
+		t.Fatalf("still pending: %+v", p)
+	}
+	c.AddUser("again")
+	if n := len(c.Messages); n != 6 {
+		t.Fatalf("a second prompt added tool results again: %d messages", n)
+	}
+}
