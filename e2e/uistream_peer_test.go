@@ -39,7 +39,13 @@ func startPeer(t *testing.T) string {
 		fixtures.Missing(t, "the peer's packages are not installed: run `npm ci` in %s (.ci/run does)", dir)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, node, "server.mjs", "--port", "0")
+	args := []string{"server.mjs", "--port", "0"}
+	if root := fixtures.Root(); root != "" {
+		// The peer may be an installed copy away from shared/: point its
+		// replays at the recordings explicitly.
+		args = append(args, "--replay-dir", filepath.Join(root, "openai-sse"))
+	}
+	cmd := exec.CommandContext(ctx, node, args...)
 	cmd.Dir = dir
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
