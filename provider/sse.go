@@ -47,6 +47,9 @@ type SSEDecoder struct {
 	id      string
 	raw     []byte
 	long    []byte // accumulates a line longer than the bufio buffer
+	own     []byte // holds bytes read past a lone CR
+	pend    []byte // unread bytes in own, consumed before the reader
+	started bool   // the first line has begun (a leading BOM is dropped)
 }
 
 // NewSSEDecoder decodes r. maxEventSize ≤ 0 means DefaultMaxEventSize.
@@ -168,58 +171,63 @@ func (d *SSEDecoder) flushRaw() (SSEEvent, bool) {
 }
 
 // readLine returns the next line without its terminator. The slice is
-// valid until the next call.
+// valid until the next call. It costs time linear in the input for every
+// framing, CR-only included: bytes after a lone CR are kept in d.pend (a
+// window into d.own, copied once per buffer) rather than pushed back.
 func (d *SSEDecoder) readLine() ([]byte, error) {
 	d.long = d.long[:0]
 	for {
-		chunk, err := d.r.ReadSlice('\n')
-		if d.pendingCR && len(d.long) == 0 && len(chunk) > 0 {
+		var chunk []byte
+		var err error
+		fromPend := len(d.pend) > 0
+		if fromPend {
+			chunk, d.pend = d.pend, nil
+		} else {
+			chunk, err = d.r.ReadSlice('\n')
+		}
+		if !d.started {
+			// A byte order mark before the first line is not data.
+			if len(chunk) == 0 && err == nil {
+				continue
+			}
+			d.started = true
+			chunk = bytes.TrimPrefix(chunk, []byte("\ufeff"))
+		}
+		if d.pendingCR && len(chunk) > 0 {
 			d.pendingCR = false
 			if chunk[0] == '\n' {
 				chunk = chunk[1:]
-				if len(chunk) == 0 && err == nil {
-					continue
-				}
 			}
 		}
-		// A lone CR also ends a line: split there and keep the rest.
-		if i := bytes.IndexByte(chunk, '\r'); i >= 0 && !(i == len(chunk)-2 && chunk[i+1] == '\n') {
-			if i == len(chunk)-1 && err == bufio.ErrBufferFull {
-				// The CR is the last byte read so far; its LF may follow.
-				d.long = append(d.long, chunk[:i]...)
-				d.pendingCR = true
-				return d.long, nil
-			}
-			if i < len(chunk)-1 || err == nil || err == io.EOF {
-				line := append(d.long, chunk[:i]...)
-				d.long = line
-				rest := chunk[i+1:]
+		if i := bytes.IndexAny(chunk, "\r\n"); i >= 0 {
+			rest := chunk[i+1:]
+			if chunk[i] == '\r' {
 				if len(rest) > 0 && rest[0] == '\n' {
 					rest = rest[1:]
 				} else if len(rest) == 0 {
-					d.pendingCR = true
+					d.pendingCR = true // its LF may come with the next read
 				}
-				if len(rest) > 0 {
-					d.unread(rest)
-				}
-				return d.long, nil
 			}
+			if len(rest) > 0 {
+				if fromPend {
+					d.pend = rest // already a window into d.own
+				} else {
+					d.own = append(d.own[:0], rest...)
+					d.pend = d.own
+				}
+			}
+			if len(d.long) == 0 && !fromPend {
+				return chunk[:i], nil
+			}
+			d.long = append(d.long, chunk[:i]...)
+			return d.long, nil
+		}
+		if len(d.long)+len(chunk) > d.max {
+			return nil, ErrEventTooLarge
 		}
 		switch err {
-		case nil:
-			line := chunk[:len(chunk)-1]
-			if n := len(line); n > 0 && line[n-1] == '\r' {
-				line = line[:n-1]
-			}
-			if len(d.long) > 0 {
-				d.long = append(d.long, line...)
-				return d.long, nil
-			}
-			return line, nil
-		case bufio.ErrBufferFull:
-			if len(d.long)+len(chunk) > d.max {
-				return nil, ErrEventTooLarge
-			}
+		case nil, bufio.ErrBufferFull:
+			// No terminator yet: the line goes on.
 			d.long = append(d.long, chunk...)
 		case io.EOF:
 			if len(d.long)+len(chunk) > 0 {
@@ -232,17 +240,6 @@ func (d *SSEDecoder) readLine() ([]byte, error) {
 			return nil, err
 		}
 	}
-}
-
-// unread puts bytes back in front of the reader (rare: only after a lone CR).
-func (d *SSEDecoder) unread(rest []byte) {
-	buffered, _ := d.r.Peek(d.r.Buffered())
-	combined := make([]byte, 0, len(rest)+len(buffered))
-	combined = append(combined, rest...)
-	combined = append(combined, buffered...)
-	under := d.r
-	_, _ = under.Discard(len(buffered))
-	d.r = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(combined), under), 64<<10)
 }
 
 // String describes an event for error messages and debugging.

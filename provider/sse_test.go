@@ -2,6 +2,7 @@ package provider
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -134,4 +135,47 @@ func FuzzSSE(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestSSEByteOrderMark(t *testing.T) {
+	for _, in := range []string{"\ufeffdata: first\n\n", "\ufeff: comment\ndata: first\n\n"} {
+		got, err := decodeAll(t, iotest.OneByteReader(strings.NewReader(in)), 0)
+		if err != nil || len(got) != 1 || got[0] != (SSEEvent{Data: "first"}) {
+			t.Fatalf("%q: %+v %v", in, got, err)
+		}
+	}
+}
+
+func TestSSEManyCROnlyEvents(t *testing.T) {
+	var b strings.Builder
+	for i := range 20000 {
+		fmt.Fprintf(&b, "data: {\"n\":%d}\r\r", i)
+	}
+	got, err := decodeAll(t, strings.NewReader(b.String()), 0)
+	if err != nil || len(got) != 20000 || got[19999].Data != `{"n":19999}` {
+		t.Fatalf("%d events, %v", len(got), err)
+	}
+}
+
+// BenchmarkSSEFraming decodes the same 20,000 events framed with LF, CRLF
+// and lone CR: all three must cost about the same.
+func BenchmarkSSEFraming(b *testing.B) {
+	for _, nl := range []struct{ name, sep string }{{"LF", "\n"}, {"CRLF", "\r\n"}, {"CR", "\r"}} {
+		var sb strings.Builder
+		for i := range 20000 {
+			fmt.Fprintf(&sb, "data: {\"choices\":[{\"delta\":{\"content\":\"token %d\"}}]}%s%s", i, nl.sep, nl.sep)
+		}
+		in := sb.String()
+		b.Run(nl.name, func(b *testing.B) {
+			b.SetBytes(int64(len(in)))
+			for b.Loop() {
+				d := NewSSEDecoder(strings.NewReader(in), 0)
+				for {
+					if _, err := d.Next(); err != nil {
+						break
+					}
+				}
+			}
+		})
+	}
 }
