@@ -20,16 +20,16 @@ import (
 const (
 	initialBackoff = 500 * time.Millisecond
 	maxBackoff     = 8 * time.Second
-	// QueueTimeout is how long Parley keeps waiting while an auto-queueing
-	// gateway answers 429 "queued": the seed gateway's documented maximum.
-	QueueTimeout = 2 * time.Minute
+	// queueTimeout is how long an auto-queueing gateway may hold a request
+	// before it answers (the seed gateway's documented maximum).
+	queueTimeout = 2 * time.Minute
 	// maxRetryAfter caps a Retry-After a gateway asks for.
 	maxRetryAfter = 5 * time.Minute
 	// DefaultIdleTimeout is the longest silence tolerated mid-stream.
 	DefaultIdleTimeout = 60 * time.Second
 	// headerTimeout bounds the wait for response headers. An auto-queueing
 	// gateway may hold a request for up to two minutes before it answers.
-	headerTimeout = QueueTimeout + 30*time.Second
+	headerTimeout = queueTimeout + 30*time.Second
 )
 
 // ErrIdleTimeout is returned by a response body that stayed silent for
@@ -65,10 +65,16 @@ func sharedClient() *http.Client {
 		tr.ResponseHeaderTimeout = headerTimeout
 		tr.DialContext = (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 		tr.TLSHandshakeTimeout = 15 * time.Second
-		defaultClient = &http.Client{Transport: tr}
+		defaultClient = &http.Client{Transport: tr, CheckRedirect: noRedirects}
 	})
 	return defaultClient
 }
+
+// noRedirects stops the client at a redirect: following one would send
+// the key to wherever the gateway points (Go drops Authorization across
+// hosts but not x-goog-api-key, nor across an https→http downgrade). Do
+// reports the redirect with its target instead.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // NewTransport builds a Transport from a dialect's options.
 func NewTransport(o Options) *Transport {
@@ -132,7 +138,6 @@ func (t *Transport) Now() time.Time { return t.now() }
 // timeout and the caller must close it. Otherwise it returns an *APIError
 // (redacted of the key).
 func (t *Transport) Do(ctx context.Context, build func(ctx context.Context) (*http.Request, error), emit func(Event)) (*http.Response, error) {
-	var queued time.Duration
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, t.canceled(err)
@@ -173,6 +178,12 @@ func (t *Transport) Do(ctx context.Context, build func(ctx context.Context) (*ht
 			resp.Body = newIdleBody(resp.Body, t.idleTimeout)
 			return resp, nil
 		}
+		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+			resp.Body.Close()
+			return nil, &APIError{Kind: KindHTTP, Status: resp.StatusCode, Title: http.StatusText(resp.StatusCode),
+				Message: t.redact(fmt.Sprintf("the gateway redirects to %s; Parley does not follow redirects with your key: set the base URL to the new address if you trust it",
+					resp.Header.Get("Location")))}
+		}
 		ae, body := t.readError(resp, now)
 		// OpenRouter reports its limits inside the 429 body instead.
 		if resp.StatusCode == http.StatusTooManyRequests && len(ParseRateLimits(resp.Header, now)) == 0 {
@@ -183,21 +194,12 @@ func (t *Transport) Do(ctx context.Context, build func(ctx context.Context) (*ht
 		if !retryable(resp.StatusCode) {
 			return nil, ae
 		}
+		if attempt >= t.maxRetries {
+			return nil, ae
+		}
 		wait := backoff(attempt)
 		if ae.RetryAfter > 0 {
 			wait = min(ae.RetryAfter, maxRetryAfter)
-		}
-		// A 429 from an auto-queueing gateway is a place in its queue: keep
-		// waiting (within the gateway's documented queue time) even past
-		// --max-retries, unless retries are off altogether.
-		isQueue := resp.StatusCode == http.StatusTooManyRequests && t.maxRetries > 0
-		if isQueue {
-			if queued+wait > QueueTimeout && attempt >= t.maxRetries {
-				return nil, ae
-			}
-			queued += wait
-		} else if attempt >= t.maxRetries {
-			return nil, ae
 		}
 		emit(Retry{Attempt: attempt + 1, Max: t.maxRetries, Status: resp.StatusCode, Wait: wait,
 			Queued: resp.StatusCode == http.StatusTooManyRequests, Message: ae.Message})
@@ -309,8 +311,11 @@ func netMessage(err error) string {
 	return msg
 }
 
-// idleBody closes the underlying body when no byte has arrived for the
-// timeout, so a Read blocked on a stalled stream returns ErrIdleTimeout.
+// idleBody closes the underlying body when a Read has waited longer than
+// the timeout, so a Read blocked on a stalled stream returns
+// ErrIdleTimeout. The clock runs only while a Read waits on the network:
+// a consumer that is slow to come back for more (a pager, an editor
+// opened mid-answer) is not mistaken for a silent gateway.
 type idleBody struct {
 	rc      io.ReadCloser
 	timeout time.Duration
@@ -324,14 +329,17 @@ func newIdleBody(rc io.ReadCloser, timeout time.Duration) *idleBody {
 		b.fired.Store(true)
 		rc.Close()
 	})
+	b.timer.Stop()
 	return b
 }
 
 func (b *idleBody) Read(p []byte) (int, error) {
-	n, err := b.rc.Read(p)
-	if n > 0 && !b.fired.Load() {
-		b.timer.Reset(b.timeout)
+	if b.fired.Load() {
+		return 0, ErrIdleTimeout
 	}
+	b.timer.Reset(b.timeout)
+	n, err := b.rc.Read(p)
+	b.timer.Stop()
 	if err != nil && b.fired.Load() {
 		return n, ErrIdleTimeout
 	}

@@ -80,7 +80,7 @@ func TestTransportRetryPolicy(t *testing.T) {
 		{"409 retried", []int{409, 200}, "", 2, 2, false, 0, false, 0},
 		{"500 retried", []int{500, 502, 200}, "", 2, 3, false, 0, false, 0},
 		{"retries off", []int{500, 200}, "", 0, 1, true, 500, false, 0},
-		{"queue outlasts max-retries", []int{429, 429, 429, 429, 200}, "3", 1, 5, false, 0, true, 3000},
+		{"max-retries bounds queue waits too", []int{429, 429, 429, 429, 200}, "3", 1, 2, true, 429, true, 3000},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -286,5 +286,61 @@ func TestCancelDuringRetryWait(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("cancel did not interrupt the retry wait")
+	}
+}
+
+// TestIdleClockOnlyWhileWaiting: a consumer that comes back late for more
+// (a pager, an editor opened mid-answer) must not be taken for a silent
+// gateway when the data was there all along.
+func TestIdleClockOnlyWhileWaiting(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i := range 3 {
+			io.WriteString(w, "data: part"+string(rune('0'+i))+"\n\n")
+		}
+	}))
+	defer srv.Close()
+	tr := NewTransport(Options{IdleTimeout: 100 * time.Millisecond})
+	resp, err := tr.Do(context.Background(), get(srv.URL), func(Event) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf := make([]byte, 8) // small reads: the rest stays in the socket
+	if _, err := resp.Body.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(400 * time.Millisecond) // the consumer is busy elsewhere
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("a slow consumer was reported as a stall: %v", err)
+	}
+	if !strings.Contains(string(rest), "part2") {
+		t.Fatalf("data lost: %q", rest)
+	}
+}
+
+func TestRedirectNotFollowed(t *testing.T) {
+	var hits atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+	}))
+	defer target.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+"/v1/chat/completions", http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	tr := NewTransport(Options{APIKey: "sk-redirect-secret", MaxRetries: 2})
+	_, err := tr.Do(context.Background(), func(ctx context.Context) (*http.Request, error) {
+		r, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader("{}"))
+		r.Header.Set("x-goog-api-key", "sk-redirect-secret")
+		return r, nil
+	}, func(Event) {})
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusTemporaryRedirect || !strings.Contains(ae.Message, target.URL) {
+		t.Fatalf("err = %v", err)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("the redirect was followed %d times, taking the key along", n)
 	}
 }

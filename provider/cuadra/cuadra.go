@@ -90,6 +90,7 @@ func newIdempotencyKey() string {
 // hold yet; if the gateway no longer knows the chat, it sends the whole
 // history once more as a new chat.
 func (p *Provider) Stream(ctx context.Context, req *provider.Request, emit func(provider.Event)) error {
+	emit = p.tr.Guard(emit) // the key never reaches a consumer, however the gateway echoes it
 	continuing := req.ChatID != "" && req.KnownMessages >= 0 && newMessages(req) > 0
 	body, err := buildBody(req, continuing)
 	if err != nil {

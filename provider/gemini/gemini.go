@@ -72,6 +72,7 @@ func modelPath(model string) string {
 
 // Stream implements provider.Provider.
 func (p *Provider) Stream(ctx context.Context, req *provider.Request, emit func(provider.Event)) error {
+	emit = p.tr.Guard(emit) // the key never reaches a consumer, however the gateway echoes it
 	if strings.TrimPrefix(req.Model, "models/") == "" {
 		return provider.Finish(emit, &provider.APIError{Kind: provider.KindStream, Title: "bad request", Message: "no model given"})
 	}

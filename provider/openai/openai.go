@@ -110,6 +110,7 @@ func buildBody(req *provider.Request, stream bool) ([]byte, error) {
 
 // Stream implements provider.Provider.
 func (p *Provider) Stream(ctx context.Context, req *provider.Request, emit func(provider.Event)) error {
+	emit = p.tr.Guard(emit) // the key never reaches a consumer, however the gateway echoes it
 	body, err := buildBody(req, true)
 	if err != nil {
 		return provider.Finish(emit, &provider.APIError{Kind: provider.KindStream, Title: "bad request", Message: err.Error()})

@@ -240,3 +240,26 @@ func TestModels(t *testing.T) {
 		t.Fatalf("%+v %v", ms, err)
 	}
 }
+
+// TestEchoedKeyNeverEmitted: a gateway that echoes the bearer key in the
+// answer (split across chunks) and then in an in-stream error must not get
+// it to any consumer — the chat screen shows events as they come.
+func TestEchoedKeyNeverEmitted(t *testing.T) {
+	const key = "sk-test-SECRET-123456"
+	p := newProvider(t, func(w http.ResponseWriter, r *http.Request) {
+		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprintf(w, "data: %s\n\ndata: %s\n\n", chunkJSON("your key is "+tok[:10]), chunkJSON(tok[10:]+" ok"))
+		fmt.Fprintf(w, "event: error\ndata: {\"error\":{\"message\":\"key %s was revoked\"}}\n\n", tok)
+	}, provider.Options{APIKey: key})
+	r := collect(t, p, &provider.Request{Model: "m"})
+	for _, ev := range r.Events {
+		b, _ := provider.MarshalEvent(ev)
+		if strings.Contains(string(b), "SECRET") {
+			t.Fatalf("key in event %s", b)
+		}
+	}
+	if r.Text != "your key is [redacted] ok" || r.Err == nil || !strings.Contains(r.Err.Error(), "[redacted]") {
+		t.Fatalf("text %q err %v", r.Text, r.Err)
+	}
+}
