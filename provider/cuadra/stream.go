@@ -83,6 +83,11 @@ func (d *decoder) run(ctx context.Context, tr *provider.Transport, body io.Reade
 			if errors.Is(err, io.EOF) {
 				return d.end(false)
 			}
+			if d.finished && ctx.Err() == nil {
+				// The answer had finished; the gateway only failed to
+				// close the stream. That is not worth an error.
+				return d.end(false)
+			}
 			return d.fail(tr.StreamError(ctx, err, d.partial))
 		}
 		data := strings.TrimSpace(ev.Data)

@@ -263,3 +263,24 @@ func TestEchoedKeyNeverEmitted(t *testing.T) {
 		t.Fatalf("text %q err %v", r.Text, r.Err)
 	}
 }
+
+// TestFinishedThenSilent: a gateway that sends finish_reason and then keeps
+// the connection open without [DONE] delivered a complete answer.
+func TestFinishedThenSilent(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	p := newProvider(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: "+chunkJSON("complete answer")+"\n\n")
+		io.WriteString(w, `data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`+"\n\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}, provider.Options{IdleTimeout: 200 * time.Millisecond})
+	r := collect(t, p, &provider.Request{Model: "m"})
+	if r.Text != "complete answer" || r.Err != nil || r.Done == nil || r.Done.FinishReason != "stop" {
+		t.Fatalf("text %q err %v done %+v", r.Text, r.Err, r.Done)
+	}
+}
