@@ -23,6 +23,10 @@ type Conversation struct {
 	// copy may differ.
 	ChatID        string
 	KnownMessages int
+	// chatSystem is the system prompt the gateway's copy was made with:
+	// the gateway takes it only when a chat starts, so a changed prompt
+	// starts a new chat.
+	chatSystem string
 }
 
 // NewConversation returns an empty conversation with a fresh random ID.
@@ -40,7 +44,7 @@ func NewID() string {
 // Request builds the request for the conversation as it stands.
 func (c *Conversation) Request() *provider.Request {
 	req := c.Settings.Request(c.Messages)
-	if c.ChatID != "" && c.KnownMessages <= len(c.Messages) {
+	if c.ChatID != "" && c.KnownMessages <= len(c.Messages) && c.chatSystem == c.Settings.System {
 		req.ChatID = c.ChatID
 		// The system prompt the request adds in front is not part of
 		// the gateway's copy of the messages.
@@ -56,6 +60,7 @@ func (c *Conversation) Request() *provider.Request {
 func (c *Conversation) Continue(chatID string) {
 	c.ChatID = chatID
 	c.KnownMessages = 0
+	c.chatSystem = c.Settings.System
 	if chatID != "" {
 		c.KnownMessages = len(c.Messages)
 	}

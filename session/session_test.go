@@ -297,6 +297,13 @@ func TestConversationContinuation(t *testing.T) {
 	if r.ChatID != "chat_xyz" || r.KnownMessages != 3 || len(r.Messages) != 4 || r.Messages[3].Content != "two" {
 		t.Fatalf("continuation request: chat %q known %d msgs %d", r.ChatID, r.KnownMessages, len(r.Messages))
 	}
+	// A new system prompt (/system) reaches the gateway only with a new
+	// chat: the whole history goes again.
+	c.Settings.System = "be verbose"
+	if r := c.Request(); r.ChatID != "" || len(r.Messages) != 4 || r.Messages[0].Content != "be verbose" {
+		t.Fatalf("changed system prompt still continues: %+v", r)
+	}
+	c.Settings.System = "be brief"
 	if !c.DropLastAnswer() {
 		t.Fatal("no user message")
 	}
