@@ -359,6 +359,14 @@ func TestStatusBarFormatting(t *testing.T) {
 	if w := ansi.StringWidth(long); w != 40 {
 		t.Errorf("narrow width %d: %q", w, ansi.Strip(long))
 	}
+	// At 40 columns a long model name gives way to the queue countdown and
+	// the rate limit, which say what the gateway is doing.
+	queued := ansi.Strip(statusLine(statusInfo{Provider: "cutad", Model: "cutad-agent-pro",
+		State:  session.StreamState{Phase: session.PhaseQueued, Attempt: 1, MaxRetries: 2, RetryAt: now.Add(4 * time.Second)},
+		Limits: []provider.RateLimit{{Scope: "requests", Limit: 20, Remaining: 0}}}, now, 40, th))
+	if !strings.Contains(queued, "queued · retry in 4s") || !strings.Contains(queued, "req 0/20") {
+		t.Errorf("narrow queued status lost the state: %q", queued)
+	}
 }
 
 // hostile holds the escape sequences a malicious or broken gateway might

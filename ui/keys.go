@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -80,9 +81,11 @@ func (k keyMap) helpRows() [][2]string {
 }
 
 // helpView renders the help overlay: every key, then the slash commands,
-// side by side when the terminal is wide enough. It is centred in
-// width×height; the caller clips it when it cannot fit.
-func helpView(k keyMap, th *themes.Theme, width, height int) string {
+// side by side when the terminal is wide enough, in a box centred in
+// width×height. When the box cannot fit, the same text is laid out for
+// the width without the box and shown from line offset, with a scroll
+// hint on the last line. It also returns the largest useful offset.
+func helpView(k keyMap, th *themes.Theme, width, height, offset int) (string, int) {
 	keys := table(th, "Keys · esc closes this help", k.helpRows())
 	cmdTable := table(th, "Commands", commandHelpRows())
 	var body string
@@ -97,7 +100,33 @@ func helpView(k keyMap, th *themes.Theme, width, height int) string {
 	}
 	box := lipgloss.NewStyle().Border(border).BorderForeground(th.HelpBorder.GetForeground()).
 		Padding(0, 1).Render(body)
-	return lipgloss.Place(width, height, lipgloss.Center, lipgloss.Center, box)
+	if lipgloss.Width(box) <= width && lipgloss.Height(box) <= height {
+		return lipgloss.Place(width, height, lipgloss.Center, lipgloss.Center, box), 0
+	}
+	// Too small for the box: a plain list, each description under its key
+	// when side by side does not fit, scrolled with ↑/↓.
+	var lines []string
+	add := func(title string, rows [][2]string) {
+		lines = append(lines, th.Accent.Render(title))
+		for _, r := range rows {
+			if line := r[0] + "  " + r[1]; ansi.StringWidth(line) <= width {
+				lines = append(lines, th.Accent.Render(r[0])+"  "+r[1])
+				continue
+			}
+			lines = append(lines, th.Accent.Render(r[0]))
+			for _, l := range strings.Split(ansi.Wrap(r[1], max(width-2, 1), " "), "\n") {
+				lines = append(lines, "  "+l)
+			}
+		}
+	}
+	add("Keys", k.helpRows())
+	add("Commands", commandHelpRows())
+	view := max(height-1, 1)
+	maxOffset := max(len(lines)-view, 0)
+	offset = min(max(offset, 0), maxOffset)
+	shown := lines[offset:min(offset+view, len(lines))]
+	hint := fmt.Sprintf("↑↓ scroll · esc closes (%d–%d of %d)", offset+1, offset+len(shown), len(lines))
+	return strings.Join(shown, "\n") + "\n" + th.Dim.Render(ansi.Truncate(hint, width, "…")), maxOffset
 }
 
 // table renders rows of (key, description) under a title.

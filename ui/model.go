@@ -75,6 +75,8 @@ type Model struct {
 	sized         bool
 	pending       string // initial prompt waiting for the first size
 	showHelp      bool
+	helpOffset    int  // first line of the help shown when it must scroll
+	helpMax       int  // the largest useful helpOffset at the current size
 	hide          bool // hide reasoning entirely
 	ticking       bool
 
@@ -337,6 +339,20 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(msg, k.Cancel, k.Quit):
 			m.showHelp = false
 		default:
+			switch msg.String() {
+			case "up", "k":
+				m.helpOffset--
+			case "down", "j":
+				m.helpOffset++
+			case "pgup":
+				m.helpOffset -= 10
+			case "pgdown":
+				m.helpOffset += 10
+			default:
+				return nil
+			}
+			m.helpOffset = min(max(m.helpOffset, 0), m.helpMax)
+			m.dirty = true
 			return nil
 		}
 	}
@@ -420,7 +436,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.CopyAnswer):
 		return m.copyAnswer()
 	case key.Matches(msg, k.Help) && (empty || msg.String() == "f1"):
-		m.showHelp = true
+		m.showHelp, m.helpOffset = true, 0
 		m.dirty = true
 		return nil
 	case key.Matches(msg, k.Editor):
@@ -550,7 +566,7 @@ func (m *Model) runCommand(c command) tea.Cmd {
 	case "/usage":
 		return m.runUsage(p)
 	case "/help":
-		m.showHelp = true
+		m.showHelp, m.helpOffset = true, 0
 	default:
 		m.setFlash("unknown command "+sanitize.Line(c.name)+" — /help lists them", true)
 	}
@@ -639,7 +655,9 @@ func (m *Model) compose() {
 	p := m.focused()
 	var b strings.Builder
 	if m.showHelp {
-		lines := strings.Split(helpView(m.keys, m.th, m.width, p.height), "\n")
+		view, maxOffset := helpView(m.keys, m.th, m.width, p.height, m.helpOffset)
+		m.helpMax = maxOffset
+		lines := strings.Split(view, "\n")
 		for i := 0; i < p.height; i++ {
 			if i < len(lines) {
 				b.WriteString(ansi.Truncate(lines[i], m.width, ""))

@@ -190,6 +190,24 @@ func statusLine(in statusInfo, now time.Time, width int, th *themes.Theme) strin
 		return ""
 	}
 	segs := statusSegments(in, now, th)
+	// The gateway's state matters more than the name of the model: when
+	// the line is too long, the provider·model segment gives way first
+	// (shortened, or dropped when fewer than 8 cells would be left), then
+	// trailing segments are dropped.
+	if len(segs) > 1 && (in.Provider != "" || in.Model != "") {
+		total := 1 + 3*(len(segs)-1)
+		for _, sg := range segs {
+			total += ansi.StringWidth(sg.text)
+		}
+		if over := total - width; over > 0 {
+			w0 := ansi.StringWidth(segs[0].text)
+			if keep := w0 - over; keep >= 8 {
+				segs[0].text = ansi.Truncate(segs[0].text, keep, "…")
+			} else {
+				segs = segs[1:]
+			}
+		}
+	}
 	sep := th.StatusBar.Render(" │ ")
 	hint := th.StatusBar.Render(" ? help ")
 	var b strings.Builder

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/parley-chat/parley/provider"
 )
@@ -163,5 +164,37 @@ func TestGoldenHelp(t *testing.T) {
 	h.typeText("why?")
 	if strings.Contains(h.plain(), "esc closes this help") || h.m.in.Value() != "why?" {
 		t.Fatalf("? in text opened help; input %q", h.m.in.Value())
+	}
+}
+
+// TestHelpScrollsWhenSmall: in a terminal too small for the help box, the
+// help becomes a plain list that fits the width and scrolls with ↑/↓, so
+// every key and command can still be read.
+func TestHelpScrollsWhenSmall(t *testing.T) {
+	h := newHarness(t, &scriptProvider{}, nil)
+	h.update(tea.WindowSizeMsg{Width: 40, Height: 12})
+	h.typeText("?")
+	seen := map[string]bool{}
+	for range 60 {
+		screen := h.plain()
+		for _, line := range strings.Split(screen, "\n") {
+			if w := ansi.StringWidth(line); w > 40 {
+				t.Fatalf("line wider than the terminal (%d): %q", w, line)
+			}
+		}
+		for _, r := range append(h.m.keys.helpRows(), commandHelpRows()...) {
+			if strings.Contains(screen, r[0]) {
+				seen[r[0]] = true
+			}
+		}
+		h.press(tea.KeyDown, 0)
+	}
+	for _, r := range append(h.m.keys.helpRows(), commandHelpRows()...) {
+		if !seen[r[0]] {
+			t.Errorf("%q never came into view", r[0])
+		}
+	}
+	if !strings.Contains(h.plain(), "↑↓ scroll") {
+		t.Errorf("no scroll hint:\n%s", h.plain())
 	}
 }
