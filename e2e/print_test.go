@@ -761,6 +761,11 @@ func TestKeyEchoedInAnswer(t *testing.T) {
 		if r.code != 0 || !strings.Contains(r.stdout, "and that is all") {
 			t.Errorf("%s: exit %d, stdout %q", mode, r.code, r.stdout)
 		}
+		// Neither half may show: in JSONL each delta is its own line, so
+		// the halves never meet in the output stream.
+		if strings.Contains(r.stdout, testKey[:half]) || strings.Contains(r.stdout, testKey[half:]) || !strings.Contains(r.stdout, "[redacted]") {
+			t.Errorf("%s: key fragments in stdout %q", mode, r.stdout)
+		}
 	}
 }
 
