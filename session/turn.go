@@ -230,5 +230,10 @@ func (t *Turn) Empty() bool {
 	return t.text.Len() == 0 && t.reasoning.Len() == 0 && len(t.ToolCalls) == 0
 }
 
+// Answered reports whether the turn produced something the conversation
+// keeps: answer text or tool calls. Reasoning alone is shown, not sent
+// back.
+func (t *Turn) Answered() bool { return t.text.Len() > 0 || len(t.ToolCalls) > 0 }
+
 // TextLen is the length in bytes of the answer text so far.
 func (t *Turn) TextLen() int { return t.text.Len() }

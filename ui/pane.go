@@ -266,7 +266,7 @@ func (p *Pane) finish(rc renderCtx) {
 	it.live = false
 	it.invalidate()
 	p.nextBlock += it.blocks
-	if !t.Empty() {
+	if t.Answered() {
 		p.conv.AddAssistant(t.Message())
 	}
 	if t.Err == nil && !t.Interrupted {

@@ -172,6 +172,9 @@ func buildBody(req *provider.Request, continuing bool) ([]byte, error) {
 		if m.Role == provider.RoleSystem {
 			continue // sent as system_prompt; a continued chat keeps its own
 		}
+		if m.Role == provider.RoleAssistant && m.Content == "" && len(m.ToolCalls) == 0 {
+			continue // a turn that produced only reasoning: gateways refuse an empty message
+		}
 		wm := wireMessage{Role: string(m.Role), Content: m.Content, ToolCallID: m.ToolCallID}
 		for _, tc := range m.ToolCalls {
 			wm.ToolCalls = append(wm.ToolCalls, wireToolCall{ID: tc.ID, Type: "function",

@@ -73,10 +73,16 @@ func buildBody(req *provider.Request, stream bool) ([]byte, error) {
 	if stream {
 		cr.StreamOptions = &goopenai.StreamOptions{IncludeUsage: true}
 	}
-	if req.Reasoning.Enabled && req.Reasoning.Effort != "" {
-		cr.ReasoningEffort = req.Reasoning.Effort
+	if req.Reasoning.Enabled {
+		cr.ReasoningEffort = reasoningEffort(req.Reasoning)
 	}
 	for _, m := range req.Messages {
+		if m.Role == provider.RoleAssistant && m.Content == "" && len(m.ToolCalls) == 0 {
+			// A turn that produced only reasoning (or was stopped while
+			// thinking): OpenAI-compatible gateways refuse an assistant
+			// message with neither content nor tool calls.
+			continue
+		}
 		msg := goopenai.ChatCompletionMessage{Role: string(m.Role), Content: m.Content, ToolCallID: m.ToolCallID}
 		if m.Role == provider.RoleTool {
 			msg.Name = m.Name
@@ -106,6 +112,21 @@ func buildBody(req *provider.Request, stream bool) ([]byte, error) {
 		cr.ResponseFormat = f
 	}
 	return json.Marshal(cr)
+}
+
+// reasoningEffort maps the reasoning options to the OpenAI-compatible
+// reasoning_effort: the effort asked for, else one derived from the token
+// budget (up to 2k low, up to 8k medium, more high), else medium.
+func reasoningEffort(r provider.ReasoningOptions) string {
+	switch {
+	case r.Effort != "":
+		return r.Effort
+	case r.Budget > 8192:
+		return "high"
+	case r.Budget > 0 && r.Budget <= 2048:
+		return "low"
+	}
+	return "medium"
 }
 
 // Stream implements provider.Provider.

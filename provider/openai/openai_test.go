@@ -284,3 +284,34 @@ func TestFinishedThenSilent(t *testing.T) {
 		t.Fatalf("text %q err %v done %+v", r.Text, r.Err, r.Done)
 	}
 }
+
+func TestReasoningOnlyTurnAndEffort(t *testing.T) {
+	var got map[string]any
+	p := newProvider(t, func(w http.ResponseWriter, r *http.Request) {
+		json.NewDecoder(r.Body).Decode(&got)
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: "+chunkJSON("ok")+"\n\ndata: [DONE]\n\n")
+	}, provider.Options{})
+	collect(t, p, &provider.Request{Model: "m", Reasoning: provider.ReasoningOptions{Enabled: true, Budget: 500},
+		Messages: []provider.Message{
+			{Role: provider.RoleUser, Content: "first"},
+			{Role: provider.RoleAssistant, Reasoning: "only thought, then stopped"},
+			{Role: provider.RoleUser, Content: "second"},
+		}})
+	msgs := got["messages"].([]any)
+	if len(msgs) != 2 {
+		t.Fatalf("an assistant message with neither content nor tool calls was sent: %v", msgs)
+	}
+	if got["reasoning_effort"] != "low" {
+		t.Errorf("--reasoning-budget 500 → reasoning_effort %v, want low", got["reasoning_effort"])
+	}
+	for _, c := range []struct {
+		r    provider.ReasoningOptions
+		want string
+	}{{provider.ReasoningOptions{Enabled: true}, "medium"}, {provider.ReasoningOptions{Enabled: true, Budget: 10000}, "high"},
+		{provider.ReasoningOptions{Enabled: true, Effort: "minimal"}, "minimal"}} {
+		if e := reasoningEffort(c.r); e != c.want {
+			t.Errorf("%+v → %q, want %q", c.r, e, c.want)
+		}
+	}
+}
