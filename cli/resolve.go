@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/parley-chat/parley/provider/demo"
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/parley-chat/parley/provider/demo"
+	"github.com/parley-chat/parley/themes"
 
 	"github.com/spf13/cobra"
 
@@ -79,6 +81,10 @@ func (a *app) resolve(ctx context.Context, cmd *cobra.Command, needModel bool) (
 	if key == "" {
 		k, err := config.ResolveKey(ctx, &prof, a.env.Getenv, 0)
 		if err != nil {
+			t.close()
+			if ctx.Err() != nil {
+				return nil, &exitError{code: ExitInterrupted, err: errors.New("interrupted")}
+			}
 			return nil, &exitError{code: ExitUsage, err: err}
 		}
 		key = k.Secret.Reveal()
@@ -146,9 +152,17 @@ func (a *app) resolve(ctx context.Context, cmd *cobra.Command, needModel bool) (
 	t.models = prof.Models
 	t.theme = "auto"
 	if cfg.Theme != "" {
+		if _, err := themes.Lookup(cfg.Theme, true); err != nil {
+			t.close()
+			return nil, usageErrorf("%s: theme: %v", cfg.Path, err)
+		}
 		t.theme = cfg.Theme
 	}
 	if a.f.theme != "" {
+		if _, err := themes.Lookup(a.f.theme, true); err != nil {
+			t.close()
+			return nil, usageErrorf("--theme: %v", err)
+		}
 		t.theme = a.f.theme
 	}
 	return t, nil

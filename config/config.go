@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"golang.org/x/net/http/httpguts"
 )
 
 // Dialects lists the gateway dialects a profile may name.
@@ -350,8 +351,11 @@ func (c *Config) validate(data []byte) error {
 			return fail(key("api_key_env"), "provider %q: api_key_env must name an environment variable, not hold a key", name)
 		}
 		for h := range p.Headers {
-			if h == "" || strings.ContainsAny(h, " \t\r\n:") {
+			if !httpguts.ValidHeaderFieldName(h) {
 				return fail(toml.Key{"providers", name, "headers", h}, "provider %q: invalid header name %q", name, h)
+			}
+			if !httpguts.ValidHeaderFieldValue(p.Headers[h]) {
+				return fail(toml.Key{"providers", name, "headers", h}, "provider %q: header %s has a value with control characters", name, h)
 			}
 			if strings.EqualFold(h, "Authorization") || strings.EqualFold(h, "x-goog-api-key") {
 				return fail(toml.Key{"providers", name, "headers", h}, "provider %q: the %s header is set from the API key; do not put keys in the config file", name, h)

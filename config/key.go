@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // KeyEnv is the environment variable that, when set, supplies the API key
@@ -105,6 +106,19 @@ func (e *KeyCmdError) Error() string {
 // p may be an unnamed profile built from flags. A timeout of 0 means
 // DefaultKeyCmdTimeout.
 func ResolveKey(ctx context.Context, p *Provider, getenv Getenv, timeout time.Duration) (Key, error) {
+	k, err := resolveKey(ctx, p, getenv, timeout)
+	if err != nil {
+		return k, err
+	}
+	if i := strings.IndexFunc(k.Secret.Reveal(), func(r rune) bool { return r < 0x20 || r == 0x7f || r == utf8.RuneError }); i >= 0 {
+		// Such a key cannot go in a header; say where it came from,
+		// never what it is.
+		return Key{}, fmt.Errorf("the API key from %s contains control characters or invalid UTF-8 (at byte %d): check that source", k.Source, i)
+	}
+	return k, nil
+}
+
+func resolveKey(ctx context.Context, p *Provider, getenv Getenv, timeout time.Duration) (Key, error) {
 	if v := strings.TrimSpace(getenv(KeyEnv)); v != "" {
 		return Key{Secret: NewSecret(v), Source: KeyEnv}, nil
 	}
@@ -153,6 +167,10 @@ func runKeyCmd(ctx context.Context, p *Provider, timeout time.Duration) (string,
 	}
 	if ctx.Err() == context.DeadlineExceeded {
 		return "", &KeyCmdError{Provider: p.Name, Msg: fmt.Sprintf("timed out after %s", timeout)}
+	}
+	if ctx.Err() != nil {
+		// The user pressed Ctrl+C at the password manager's prompt.
+		return "", ctx.Err()
 	}
 	if err != nil {
 		msg := "failed"

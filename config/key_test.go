@@ -175,3 +175,35 @@ func TestMissingKeyMessage(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+func TestKeyCmdInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &Provider{Name: "pm", Dialect: "openai", APIKeyCmd: "sleep 10; echo k"}
+	done := make(chan error, 1)
+	go func() {
+		_, err := ResolveKey(ctx, p, func(string) string { return "" }, 30*time.Second)
+		done <- err
+	}()
+	cancel() // Ctrl+C at the password manager's prompt
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled (the CLI turns it into exit 130)", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("api_key_cmd was not stopped")
+	}
+}
+
+func TestKeyWithControlCharacters(t *testing.T) {
+	env := func(k string) string {
+		if k == KeyEnv {
+			return "sk-\x1b[31mred"
+		}
+		return ""
+	}
+	_, err := ResolveKey(context.Background(), &Provider{Dialect: "openai"}, env, 0)
+	if err == nil || !strings.Contains(err.Error(), KeyEnv) || strings.Contains(err.Error(), "red") {
+		t.Fatalf("err = %v", err)
+	}
+}

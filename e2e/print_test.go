@@ -984,7 +984,9 @@ func TestConfigErrors(t *testing.T) {
 	bad := write("bad.toml", "theme = \"dark\"\n\n[providers.gw]\ndialect = \"openai\"\nbase_url = \"http://x/v1\"\nmodels = [\"a\",\n")
 	unknownKey := write("unknown.toml", "[providers.gw]\ndialect = \"openai\"\nbase_url = \"https://x/v1\"\napi_key = \"sk-nope\"\n")
 	badDialect := write("dialect.toml", "[providers.gw]\ndialect = \"klingon\"\nbase_url = \"https://x/v1\"\n")
-	good := write("good.toml", fmt.Sprintf("default_provider = \"gw\"\n[providers.gw]\ndialect = \"openai\"\nbase_url = %q\napi_key_env = \"GW_KEY\"\ndefault_model = \"M\"\n", g.URL+"/v1"))
+	badHeader := write("header.toml", "[providers.gw]\ndialect = \"openai\"\nbase_url = \"https://x/v1\"\n[providers.gw.headers]\nX-A = \"a\\nb\"\n")
+	badTheme := write("theme.toml", fmt.Sprintf("theme = \"neon\"\n[providers.gw]\ndialect = \"openai\"\nbase_url = %q\ndefault_model = \"M\"\n", g.URL+"/v1"))
+		good := write("good.toml", fmt.Sprintf("default_provider = \"gw\"\n[providers.gw]\ndialect = \"openai\"\nbase_url = %q\napi_key_env = \"GW_KEY\"\ndefault_model = \"M\"\n", g.URL+"/v1"))
 
 	tests := []struct {
 		name string
@@ -1005,6 +1007,10 @@ func TestConfigErrors(t *testing.T) {
 		{"bad output", runOpts{}, append([]string{"-p", "hi", "--output", "xml"}, g.args()...), []string{"--output"}},
 		{"bad tools mode", runOpts{}, append([]string{"-p", "hi", "--tools", "sometimes"}, g.args()...), []string{"--tools"}},
 		{"unknown flag", runOpts{}, []string{"-p", "hi", "--api-key", "x"}, []string{"unknown flag"}},
+		{"header value with a newline", runOpts{}, []string{"--config", badHeader, "-p", "hi"}, []string{badHeader + ":5:", "control characters"}},
+		{"unknown theme in file", runOpts{}, []string{"--config", badTheme, "-p", "hi"}, []string{badTheme, "neon"}},
+		{"unknown theme flag", runOpts{}, append([]string{"-p", "hi", "--theme", "neon"}, g.args()...), []string{"--theme", "neon"}},
+		{"key with control characters", runOpts{noKey: true, env: []string{"PARLEY_API_KEY=sk-\x1b[31mred"}}, append([]string{"-p", "hi"}, g.args()...), []string{"control characters", "PARLEY_API_KEY"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
