@@ -986,7 +986,7 @@ func TestConfigErrors(t *testing.T) {
 	badDialect := write("dialect.toml", "[providers.gw]\ndialect = \"klingon\"\nbase_url = \"https://x/v1\"\n")
 	badHeader := write("header.toml", "[providers.gw]\ndialect = \"openai\"\nbase_url = \"https://x/v1\"\n[providers.gw.headers]\nX-A = \"a\\nb\"\n")
 	badTheme := write("theme.toml", fmt.Sprintf("theme = \"neon\"\n[providers.gw]\ndialect = \"openai\"\nbase_url = %q\ndefault_model = \"M\"\n", g.URL+"/v1"))
-		good := write("good.toml", fmt.Sprintf("default_provider = \"gw\"\n[providers.gw]\ndialect = \"openai\"\nbase_url = %q\napi_key_env = \"GW_KEY\"\ndefault_model = \"M\"\n", g.URL+"/v1"))
+	good := write("good.toml", fmt.Sprintf("default_provider = \"gw\"\n[providers.gw]\ndialect = \"openai\"\nbase_url = %q\napi_key_env = \"GW_KEY\"\ndefault_model = \"M\"\n", g.URL+"/v1"))
 
 	tests := []struct {
 		name string
