@@ -163,6 +163,7 @@ type textPrinter struct {
 	lastOut       byte // last byte written to stdout
 	lastReasoning byte // last byte of reasoning written to stderr
 	err           *provider.APIError
+	truncated     bool // the answer ended at the token limit
 }
 
 func (p *textPrinter) write(w io.Writer, s string) {
@@ -222,6 +223,8 @@ func (p *textPrinter) event(ev provider.Event) {
 		p.line("%s", describeRetry(e))
 	case provider.Error:
 		p.err = e.Err
+	case provider.Done:
+		p.truncated = provider.TokenLimited(e.FinishReason)
 	}
 }
 
@@ -231,6 +234,9 @@ func (p *textPrinter) finish() {
 	p.endReasoning()
 	if p.lastOut != 0 && p.lastOut != '\n' {
 		p.write(p.out, "\n")
+	}
+	if p.truncated {
+		p.line("the answer stopped at the token limit (raise --max-tokens for more)")
 	}
 	if p.err != nil {
 		if p.err.Kind == provider.KindCanceled {

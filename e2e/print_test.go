@@ -1059,3 +1059,20 @@ func TestPlainHTTPWarning(t *testing.T) {
 		t.Errorf("refused connection: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestTokenLimitNotice: an answer cut at the token limit succeeds (exit
+// 0) but says so on stderr; a filtered one fails with the partial kept.
+func TestTokenLimitNotice(t *testing.T) {
+	for _, c := range []struct {
+		reason, stderr string
+		code           int
+	}{{"length", "token limit", 0}, {"content_filter", "content filter", 1}} {
+		g := newGateway(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			writeSSE(w, textChunk("partial"), `{"choices":[{"index":0,"delta":{},"finish_reason":"`+c.reason+`"}]}`)
+		})
+		r := parley(t, runOpts{}, append([]string{"-p", "hello"}, g.args()...)...)
+		if r.code != c.code || r.stdout != "partial\n" || !strings.Contains(r.stderr, c.stderr) {
+			t.Errorf("%s: exit %d stdout %q stderr %q", c.reason, r.code, r.stdout, r.stderr)
+		}
+	}
+}

@@ -98,6 +98,14 @@ type Done struct {
 	FinishReason string `json:"finish_reason"`
 }
 
+// TokenLimited reports whether a finish reason says the answer stopped at
+// the token limit rather than where the model meant to end it: "length"
+// (OpenAI-compatible, and Gemini's MAX_TOKENS as Parley reports it) or
+// "max_tokens".
+func TokenLimited(finishReason string) bool {
+	return finishReason == "length" || finishReason == "max_tokens"
+}
+
 func (TextDelta) Type() string      { return "text" }
 func (ReasoningDelta) Type() string { return "reasoning" }
 func (ToolCallEvent) Type() string  { return "tool_call" }

@@ -138,6 +138,11 @@ func writeTail(b *strings.Builder, t *session.Turn, c renderCtx) {
 		b.WriteString(c.th.StatusWarn.Render("■ interrupted"))
 		b.WriteString(c.th.Dim.Render(" — the partial answer above is kept"))
 	}
+	if t.Err == nil && !t.Interrupted && provider.TokenLimited(t.FinishReason) {
+		b.WriteByte('\n')
+		b.WriteString(c.th.StatusWarn.Render("■ cut off"))
+		b.WriteString(c.th.Dim.Render(" — the answer reached the token limit (max_tokens)"))
+	}
 }
 
 func assistantLabel(t *session.Turn, c renderCtx) string {

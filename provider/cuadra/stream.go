@@ -476,6 +476,9 @@ func (d *decoder) end(sawDone bool) *provider.APIError {
 		return d.fail(d.streamErr)
 	case d.aborted != nil:
 		return d.fail(d.aborted)
+	case d.finishReason == "content-filter" || d.finishReason == "content_filter":
+		return d.fail(&provider.APIError{Kind: provider.KindBlocked, Code: d.finishReason, Title: "answer blocked",
+			Message: "the gateway's content filter stopped the answer"})
 	case d.finishReason == "error":
 		return d.fail(&provider.APIError{Kind: provider.KindStream, Title: "stream error",
 			Message: "the gateway ended the answer with an error"})

@@ -315,3 +315,26 @@ func TestReasoningOnlyTurnAndEffort(t *testing.T) {
 		}
 	}
 }
+
+func TestFinishReasons(t *testing.T) {
+	for _, c := range []struct {
+		reason  string
+		blocked bool
+	}{{"content_filter", true}, {"length", false}, {"stop", false}} {
+		p := newProvider(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			io.WriteString(w, "data: "+chunkJSON("partial")+"\n\n")
+			io.WriteString(w, `data: {"choices":[{"index":0,"delta":{},"finish_reason":"`+c.reason+`"}]}`+"\n\ndata: [DONE]\n\n")
+		}, provider.Options{})
+		r := collect(t, p, &provider.Request{Model: "m"})
+		if r.Text != "partial" {
+			t.Errorf("%s: text %q lost", c.reason, r.Text)
+		}
+		if c.blocked != (r.Err != nil && r.Err.Kind == provider.KindBlocked && r.Err.Partial) {
+			t.Errorf("%s: err %+v", c.reason, r.Err)
+		}
+		if !c.blocked && (r.Done == nil || r.Done.FinishReason != c.reason) {
+			t.Errorf("%s: done %+v", c.reason, r.Done)
+		}
+	}
+}

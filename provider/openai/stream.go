@@ -324,6 +324,13 @@ func (d *decoder) end(sawDone bool) *provider.APIError {
 			reason = "tool_calls"
 		}
 	}
+	if reason == "content_filter" {
+		// Withheld by the gateway's filter: as with Gemini's SAFETY, an
+		// error that keeps what streamed, not a quiet success.
+		d.calls = nil
+		return d.fail(&provider.APIError{Kind: provider.KindBlocked, Code: reason, Title: "answer blocked",
+			Message: "the gateway's content filter stopped the answer"})
+	}
 	d.flush()
 	d.emit(provider.Done{FinishReason: reason})
 	return nil
