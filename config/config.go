@@ -110,14 +110,15 @@ type Duration struct {
 	time.Duration
 }
 
-// UnmarshalText parses a Go duration string; negative values are refused.
+// UnmarshalText parses a Go duration string; zero and negative values are
+// refused (an idle timeout of zero would fail every stream at once).
 func (d *Duration) UnmarshalText(b []byte) error {
 	v, err := time.ParseDuration(strings.TrimSpace(string(b)))
 	if err != nil {
 		return fmt.Errorf("invalid duration %q (use a value such as \"60s\" or \"2m\")", string(b))
 	}
-	if v < 0 {
-		return fmt.Errorf("invalid duration %q: must not be negative", string(b))
+	if v <= 0 {
+		return fmt.Errorf("invalid duration %q: must be positive", string(b))
 	}
 	d.Duration = v
 	return nil
