@@ -265,6 +265,18 @@ func (t *Transport) canceled(err error) *APIError {
 	return &APIError{Kind: KindCanceled, Title: "canceled", Message: "request canceled", Cause: err}
 }
 
+// ReadFailure classifies an error from reading a stream: nil when the
+// stream simply ended (io.EOF), or when the answer had already finished
+// and the gateway only failed to close the stream (a stall or reset after
+// the finish reason is not worth an error); otherwise the APIError to
+// report, as StreamError makes it.
+func (t *Transport) ReadFailure(ctx context.Context, err error, finished, partial bool) *APIError {
+	if errors.Is(err, io.EOF) || (finished && ctx.Err() == nil) {
+		return nil
+	}
+	return t.StreamError(ctx, err, partial)
+}
+
 // StreamError turns an error met while reading a response body into an
 // APIError: an idle timeout, a cancelled context, or a broken connection.
 // partial says whether some of the answer had streamed already.

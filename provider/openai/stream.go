@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"strings"
 
@@ -127,15 +126,10 @@ func (d *decoder) run(ctx context.Context, tr *provider.Transport, body io.Reade
 	for {
 		ev, err := sse.Next()
 		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return d.end(false)
+			if ae := tr.ReadFailure(ctx, err, d.finish != "", d.partial); ae != nil {
+				return d.fail(ae)
 			}
-			if d.finish != "" && ctx.Err() == nil {
-				// The answer had finished; the gateway only failed to
-				// close the stream. That is not worth an error.
-				return d.end(false)
-			}
-			return d.fail(tr.StreamError(ctx, err, d.partial))
+			return d.end(false)
 		}
 		if ev.Raw {
 			// Not SSE at all: an error object some gateways write bare.
