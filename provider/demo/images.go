@@ -68,16 +68,8 @@ type imageRequest struct {
 func (s *Server) handleImages(w http.ResponseWriter, r *http.Request) {
 	s.active.Add(1)
 	defer s.active.Add(-1)
-	if !methodAllowed(w, r, http.MethodPost) {
-		return
-	}
-	key, ok := s.authorize(w, r)
+	key, now, req, ok := readPost[imageRequest](s, w, r)
 	if !ok {
-		return
-	}
-	now := s.opts.Now()
-	var req imageRequest
-	if !readJSON(withHeaders(w, s.limiter.peek(key, "", now)), r, &req) {
 		return
 	}
 	if req.Model == "" {

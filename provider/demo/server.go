@@ -383,19 +383,26 @@ func (req *chatRequest) promptTokens() int {
 // tokens estimates the token count of s (about four characters a token).
 func tokens(s string) int { return (len(s) + 3) / 4 }
 
+// readPost reads a POST request's JSON body of type T for a handler. It checks
+// the method and the key and reads the body, answering any error itself
+// (with the rate-limit headers of the key); ok is false when it did.
+func readPost[T any](s *Server, w http.ResponseWriter, r *http.Request) (key string, now time.Time, req T, ok bool) {
+	if !methodAllowed(w, r, http.MethodPost) {
+		return "", now, req, false
+	}
+	if key, ok = s.authorize(w, r); !ok {
+		return "", now, req, false
+	}
+	now = s.opts.Now()
+	ok = readJSON(withHeaders(w, s.limiter.peek(key, "", now)), r, &req)
+	return key, now, req, ok
+}
+
 func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	s.active.Add(1)
 	defer s.active.Add(-1)
-	if !methodAllowed(w, r, http.MethodPost) {
-		return
-	}
-	key, ok := s.authorize(w, r)
+	key, now, req, ok := readPost[chatRequest](s, w, r)
 	if !ok {
-		return
-	}
-	now := s.opts.Now()
-	var req chatRequest
-	if !readJSON(withHeaders(w, s.limiter.peek(key, "", now)), r, &req) {
 		return
 	}
 	switch {
