@@ -129,3 +129,35 @@ func Excerpt(b []byte) string {
 	}
 	return string(b[:cut]) + "…"
 }
+
+// ReadAnswer reads a successful answer with a dialect's decoder and reports
+// the outcome through Finish: a JSON body (a gateway that answered whole,
+// or ignored stream:true) goes to whole, anything else is read as SSE by
+// run. fail marks a read error as the decoder's own errors are marked.
+func (t *Transport) ReadAnswer(ctx context.Context, emit func(Event), resp *http.Response,
+	run func(io.Reader) *APIError, whole func([]byte) *APIError, fail func(*APIError) *APIError) error {
+	if !IsJSON(resp.Header.Get("Content-Type")) {
+		return Finish(emit, run(resp.Body))
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, DefaultMaxEventSize))
+	if err != nil {
+		return Finish(emit, fail(t.StreamError(ctx, err, false)))
+	}
+	return Finish(emit, whole(data))
+}
+
+// Sources reports each cited source once per stream, however often a
+// gateway repeats it. The zero value is ready to use.
+type Sources struct{ seen map[string]bool }
+
+// Emit emits a Source for url unless url is empty or was emitted before.
+func (s *Sources) Emit(emit func(Event), url, title string) {
+	if url == "" || s.seen[url] {
+		return
+	}
+	if s.seen == nil {
+		s.seen = map[string]bool{}
+	}
+	s.seen[url] = true
+	emit(Source{URL: url, Title: title})
+}

@@ -109,14 +109,8 @@ func (p *Provider) Stream(ctx context.Context, req *provider.Request, emit func(
 	}
 	defer resp.Body.Close()
 	d := newDecoder(emit, resp)
-	if provider.IsJSON(resp.Header.Get("Content-Type")) {
-		data, err := io.ReadAll(io.LimitReader(resp.Body, provider.DefaultMaxEventSize))
-		if err != nil {
-			return provider.Finish(emit, d.fail(p.tr.StreamError(ctx, err, false)))
-		}
-		return provider.Finish(emit, d.whole(data))
-	}
-	return provider.Finish(emit, d.run(ctx, p.tr, resp.Body))
+	return p.tr.ReadAnswer(ctx, emit, resp,
+		func(body io.Reader) *provider.APIError { return d.run(ctx, p.tr, body) }, d.whole, d.fail)
 }
 
 // post sends one logical chat request: one Idempotency-Key, kept the same

@@ -65,7 +65,7 @@ type decoder struct {
 	usage   *provider.Usage
 	finish  string
 	blocked *provider.APIError
-	sources map[string]bool
+	sources provider.Sources
 	partial bool
 }
 
@@ -274,19 +274,7 @@ func (d *decoder) emitCall(id, name, args, sig string) {
 	d.emit(provider.ToolCallEvent{ToolCall: provider.ToolCall{ID: id, Name: name, Arguments: args}})
 }
 
-func (d *decoder) source(url, title string) {
-	if url == "" {
-		return
-	}
-	if d.sources == nil {
-		d.sources = map[string]bool{}
-	}
-	if d.sources[url] {
-		return
-	}
-	d.sources[url] = true
-	d.emit(provider.Source{URL: url, Title: title})
-}
+func (d *decoder) source(url, title string) { d.sources.Emit(d.emit, url, title) }
 
 // end closes the stream and turns the finish reason into Done or a clear
 // error.

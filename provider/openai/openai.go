@@ -149,15 +149,8 @@ func (p *Provider) Stream(ctx context.Context, req *provider.Request, emit func(
 	defer resp.Body.Close()
 	emit(provider.Started{Status: resp.StatusCode})
 	d := newDecoder(emit)
-	if provider.IsJSON(resp.Header.Get("Content-Type")) {
-		// The gateway ignored stream:true (or answered in JSON anyway).
-		data, err := io.ReadAll(io.LimitReader(resp.Body, provider.DefaultMaxEventSize))
-		if err != nil {
-			return provider.Finish(emit, p.tr.StreamError(ctx, err, false))
-		}
-		return provider.Finish(emit, d.whole(data))
-	}
-	return provider.Finish(emit, d.run(ctx, p.tr, resp.Body))
+	return p.tr.ReadAnswer(ctx, emit, resp,
+		func(body io.Reader) *provider.APIError { return d.run(ctx, p.tr, body) }, d.whole, d.fail)
 }
 
 // Models lists the gateway's models.

@@ -108,7 +108,7 @@ type decoder struct {
 	calls    []*toolCallState
 	finish   string
 	usage    *provider.Usage
-	sources  map[string]bool
+	sources  provider.Sources
 	partial  bool // some answer content has been emitted
 	started  bool
 	noIndexN int // calls seen without an index
@@ -277,19 +277,7 @@ func (d *decoder) toolCall(f *toolCallDelta) {
 	d.partial = true
 }
 
-func (d *decoder) source(url, title string) {
-	if url == "" {
-		return
-	}
-	if d.sources == nil {
-		d.sources = map[string]bool{}
-	}
-	if d.sources[url] {
-		return
-	}
-	d.sources[url] = true
-	d.emit(provider.Source{URL: url, Title: title})
-}
+func (d *decoder) source(url, title string) { d.sources.Emit(d.emit, url, title) }
 
 // flush emits the assembled tool calls and the usage.
 func (d *decoder) flush() {
