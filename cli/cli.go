@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
+	"github.com/parley-chat/parley/config"
 	"github.com/parley-chat/parley/sanitize"
 )
 
@@ -102,6 +103,7 @@ type flags struct {
 	maxTokens       int
 	stop            []string
 	idleTimeout     time.Duration
+	headerTimeout   time.Duration
 	maxRetries      int
 	tools           string
 	demo            bool
@@ -115,12 +117,6 @@ type flags struct {
 	output        string
 	showReasoning bool
 }
-
-// Default values of flags that have one.
-const (
-	defaultIdleTimeout = 60 * time.Second
-	defaultMaxRetries  = 2
-)
 
 // subcommands lists the constructors of parley's subcommands; adding a
 // subcommand is one line here.
@@ -168,8 +164,9 @@ API keys are read from the environment or an api_key_cmd, never from flags.`,
 	pf.Float64Var(&a.f.topP, "top-p", 0, "nucleus sampling (0-1)")
 	pf.IntVar(&a.f.maxTokens, "max-tokens", 0, "maximum tokens in the answer")
 	pf.StringArrayVar(&a.f.stop, "stop", nil, "stop `SEQUENCE` (repeatable)")
-	pf.DurationVar(&a.f.idleTimeout, "idle-timeout", defaultIdleTimeout, "longest silence tolerated mid-stream")
-	pf.IntVar(&a.f.maxRetries, "max-retries", defaultMaxRetries, "retries after the first attempt (429, 5xx, connection errors)")
+	pf.DurationVar(&a.f.idleTimeout, "idle-timeout", config.DefaultIdleTimeout, "longest silence tolerated mid-stream")
+	pf.DurationVar(&a.f.headerTimeout, "header-timeout", 0, "longest wait for the gateway's response headers, per attempt (default 2m30s: a queueing gateway may hold a request)")
+	pf.IntVar(&a.f.maxRetries, "max-retries", config.DefaultMaxRetries, "retries after the first attempt (429, 5xx, connection errors)")
 	pf.StringVar(&a.f.tools, "tools", "", "tool calls: none, ask or auto (print mode reports them and never runs them)")
 	pf.BoolVar(&a.f.demo, "demo", false, "use the built-in demo gateway (no key, no network)")
 	pf.BoolVar(&a.f.reasoning, "reasoning", false, "ask the model to think (where the dialect supports it)")

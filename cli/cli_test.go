@@ -10,12 +10,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/parley-chat/parley/config"
 	"github.com/parley-chat/parley/provider"
 )
 
@@ -100,25 +98,12 @@ func TestReadPrompt(t *testing.T) {
 	}
 }
 
-func TestDialectRegistry(t *testing.T) {
-	for name, ctor := range dialects {
-		if !slices.Contains(config.Dialects, name) {
-			t.Errorf("dialect %q is registered but config does not accept it", name)
-		}
-		p, err := ctor(provider.Options{Name: "x", BaseURL: "http://127.0.0.1:1/v1", APIKey: "k"})
-		if err != nil {
-			t.Errorf("%s: %v", name, err)
-			continue
-		}
-		if p.Dialect() != name {
-			t.Errorf("dialect %q constructs a provider of dialect %q", name, p.Dialect())
-		}
-	}
-	if _, err := newProvider("openai", provider.Options{BaseURL: "ftp://x"}); exitCode(err) != ExitUsage {
+func TestNewProviderErrorsAreUsageErrors(t *testing.T) {
+	if _, err := newProvider(provider.DialectOpenAI, provider.Options{BaseURL: "ftp://x", APIKey: "sk-secret-123"}); exitCode(err) != ExitUsage {
 		t.Errorf("bad options: %v", err)
 	}
-	if err := checkDialect("klingon"); exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "unknown dialect") {
-		t.Errorf("checkDialect: %v", err)
+	if _, err := newProvider("klingon", provider.Options{BaseURL: "http://127.0.0.1:1/v1"}); exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "unknown dialect") {
+		t.Errorf("unknown dialect: %v", err)
 	}
 }
 
@@ -254,5 +239,30 @@ func TestDescribeRetry(t *testing.T) {
 	got = describeRetry(provider.Retry{Attempt: 1, Max: 3, Wait: 5e8, Message: "connection refused"})
 	if got != "connection failed: connection refused; retrying in 500ms (attempt 1 of 3)" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// TestFlagsHeldToTheFileRules: flag values get the checks file values
+// get, at configuration time (exit 2), and nothing is sent.
+func TestFlagsHeldToTheFileRules(t *testing.T) {
+	rec := &recorder{}
+	srv := rec.server(t)
+	env := map[string]string{"PARLEY_API_KEY": "sk-test-0123456789", "XDG_CONFIG_HOME": t.TempDir()}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--base-url", srv.URL + "/v1", "--max-retries", "1000000000"}, "--max-retries must be between 0 and 100"},
+		{[]string{"--base-url", "http://127.0.0.1:99999/v1"}, "port 99999 is out of range"},
+		{[]string{"--base-url", "https://bad..host/v1"}, "not a valid host"},
+		{[]string{"--base-url", srv.URL + "/v1", "--header-timeout", "0s"}, "--header-timeout must be positive"},
+	} {
+		_, stderr, code := run(t, env, append([]string{"-p", "hi", "-m", "M"}, c.args...)...)
+		if code != ExitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", c.args, code, stderr, c.want)
+		}
+	}
+	if len(rec.bodies) != 0 {
+		t.Errorf("%d requests sent", len(rec.bodies))
 	}
 }

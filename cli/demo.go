@@ -1,6 +1,9 @@
 package cli
 
-import "github.com/parley-chat/parley/provider/demo"
+import (
+	"github.com/parley-chat/parley/provider"
+	"github.com/parley-chat/parley/provider/demo"
+)
 
 // startDemo starts the built-in demo gateway on loopback (pacing from
 // PARLEY_DEMO_SPEED and PARLEY_DEMO_QUEUE_EVERY) and returns its base URL,
@@ -12,3 +15,6 @@ func startDemo() (baseURL string, models []string, stop func(), err error) {
 	}
 	return srv.URL, demo.Models(), func() { _ = srv.Close() }, nil
 }
+
+// demoTools are the tools offered to the demo gateway's models.
+func demoTools() []provider.Tool { return demo.Tools() }

@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -13,15 +11,8 @@ import (
 
 	"github.com/parley-chat/parley/imagefile"
 	"github.com/parley-chat/parley/provider"
-	"github.com/parley-chat/parley/provider/openai"
 	"github.com/parley-chat/parley/sanitize"
 )
-
-// ImageGenerator is a provider that can generate images (the
-// OpenAI-compatible dialect).
-type ImageGenerator interface {
-	GenerateImage(ctx context.Context, req openai.ImageRequest) ([]openai.Image, error)
-}
 
 // imageCommand is "parley image PROMPT": generate images, save them, show
 // the revised prompt and preview them inline where the terminal can.
@@ -55,7 +46,7 @@ its models, else ` + imagefile.DefaultModel + `.`,
 				return err
 			}
 			defer t.close()
-			gen, ok := t.provider.(ImageGenerator)
+			gen, ok := t.provider.(provider.ImageGenerator)
 			if !ok {
 				return usageErrorf("provider %s speaks the %s dialect, which has no image endpoint: image generation needs an OpenAI-compatible gateway (dialect openai)", t.name, t.dialect)
 			}
@@ -66,12 +57,12 @@ its models, else ` + imagefile.DefaultModel + `.`,
 			if outDir == "" {
 				outDir = "."
 			}
-			if err := os.MkdirAll(outDir, 0o755); err != nil {
-				return failure(fmt.Errorf("cannot create %s: %w", outDir, err))
+			if err := imagefile.MakeDir(outDir); err != nil {
+				return failure(err)
 			}
 			stderr := newRedactWriter(a.env.Stderr, a.secret)
 			defer stderr.Flush()
-			imgs, err := gen.GenerateImage(ctx, openai.ImageRequest{
+			imgs, err := gen.GenerateImage(ctx, provider.ImageRequest{
 				Model: model, Prompt: prompt, Size: size, Quality: quality, N: n, ResponseFormat: format,
 				Emit: func(ev provider.Event) {
 					if r, ok := ev.(provider.Retry); ok {
@@ -114,37 +105,27 @@ its models, else ` + imagefile.DefaultModel + `.`,
 	return cmd
 }
 
-// saveImages validates and writes each image, prints its revised prompt
-// and path, and previews it inline when the terminal can. It returns how
-// many it saved.
-func (a *app) saveImages(out io.Writer, imgs []openai.Image, dir string) (int, error) {
+// saveImages saves the images in dir, then prints each one's revised
+// prompt and path and previews it inline when the terminal can. It
+// returns how many it saved.
+func (a *app) saveImages(out io.Writer, imgs []provider.Image, dir string) (int, error) {
 	clean := func(s string) string {
 		if a.env.StdoutIsTerminal {
 			return sanitize.Line(s)
 		}
 		return s
 	}
-	now := time.Now()
-	saved := 0
-	for i, img := range imgs {
-		ext, err := imagefile.Ext(img.PNG)
-		if err != nil {
-			return saved, fmt.Errorf("image %d: %w", i+1, err)
+	saved, err := imagefile.Save(dir, time.Now(), imgs)
+	for _, s := range saved {
+		if s.Image.RevisedPrompt != "" {
+			fmt.Fprintf(out, "revised prompt: %s\n", clean(s.Image.RevisedPrompt))
 		}
-		path, err := imagefile.WriteUnique(dir, imagefile.BaseName(now, i+1), ext, img.PNG)
-		if err != nil {
-			return saved, fmt.Errorf("saving image %d: %w", i+1, err)
-		}
-		saved++
-		if img.RevisedPrompt != "" {
-			fmt.Fprintf(out, "revised prompt: %s\n", clean(img.RevisedPrompt))
-		}
-		if a.env.StdoutIsTerminal && ext == ".png" {
-			if seq := imagefile.Inline(a.env.Getenv, img.PNG); seq != "" {
+		if a.env.StdoutIsTerminal && s.Ext == ".png" {
+			if seq := imagefile.Inline(a.env.Getenv, s.Image.Data); seq != "" {
 				io.WriteString(out, seq+"\n")
 			}
 		}
-		fmt.Fprintln(out, clean(path))
+		fmt.Fprintln(out, clean(s.Path))
 	}
-	return saved, nil
+	return len(saved), err
 }

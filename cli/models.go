@@ -33,7 +33,11 @@ func (a *app) modelsCommand() *cobra.Command {
 				return err
 			}
 			defer t.close()
-			models, err := t.provider.Models(cmd.Context())
+			lister, ok := t.provider.(provider.ModelLister)
+			if !ok {
+				return usageErrorf("provider %s speaks the %s dialect, which cannot list models", t.name, t.dialect)
+			}
+			models, err := lister.Models(cmd.Context())
 			if err != nil {
 				var ae *provider.APIError
 				if errors.As(err, &ae) {

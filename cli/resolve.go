@@ -4,18 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"slices"
-	"strings"
-
-	"github.com/parley-chat/parley/provider/demo"
-	"github.com/parley-chat/parley/themes"
 
 	"github.com/spf13/cobra"
 
 	"github.com/parley-chat/parley/config"
 	"github.com/parley-chat/parley/provider"
 	"github.com/parley-chat/parley/session"
+	"github.com/parley-chat/parley/themes"
 )
 
 // demoKey is the placeholder key sent to the built-in demo gateway.
@@ -27,59 +22,48 @@ type target struct {
 	provider provider.Provider
 	// name is the profile name, or the host of a provider given by flags.
 	name     string
-	dialect  string
+	dialect  provider.Dialect
 	settings session.Settings
 	models   []string
 	theme    string
 	close    func()
 }
 
-// resolve merges the configuration file and the flags into a target.
-// Flags override the file. needModel makes a missing model an error.
-// Every error it returns is a usage or configuration error (exit 2).
+// resolve reads the configuration file, hands it and the flags that were
+// given to config.Resolve (which merges and validates them), finds the key
+// and builds the provider. needModel makes a missing model an error.
+// Every error it returns is a usage or configuration error (exit 2), or
+// an interruption.
 func (a *app) resolve(ctx context.Context, cmd *cobra.Command, needModel bool) (*target, error) {
-	changed := func(name string) bool { return cmd.Flags().Changed(name) }
 	cfg, err := config.Load(a.f.configPath, a.env.Getenv)
 	if err != nil {
 		return nil, &exitError{code: ExitUsage, err: err}
 	}
+	flags := a.givenFlags(cmd)
 	t := &target{close: func() {}}
-
-	var prof config.Provider
-	var key string
-	switch {
-	case a.f.demo:
-		for _, fl := range []string{"provider", "base-url", "dialect"} {
-			if changed(fl) {
-				return nil, usageErrorf("--demo cannot be combined with --%s", fl)
-			}
-		}
+	if a.f.demo {
 		url, models, stop, err := startDemo()
 		if err != nil {
 			return nil, failure(fmt.Errorf("cannot start the demo gateway: %w", err))
 		}
 		t.close = stop
-		prof = config.Provider{Name: "demo", Dialect: "openai", BaseURL: url, Models: models}
-		key = demoKey
-	default:
-		p, err := a.pickProfile(cfg, changed)
-		if err != nil {
-			return nil, err
-		}
-		prof = *p
+		flags.Demo = &config.Provider{Name: "demo", Dialect: provider.DialectOpenAI, BaseURL: url, Models: models}
 	}
-
-	if err := checkDialect(prof.Dialect); err != nil {
-		return nil, err
+	r, err := config.Resolve(cfg, flags, checkTheme)
+	if err == nil && needModel {
+		err = r.RequireModel()
 	}
-	if err := config.CheckBaseURL(prof.BaseURL); err != nil {
-		return nil, usageErrorf("%v", err)
+	if err != nil {
+		t.close()
+		return nil, &exitError{code: ExitUsage, err: err}
 	}
-	if w := config.InsecureURLWarning(prof.BaseURL); w != "" {
+	for _, w := range r.Warnings {
 		a.warn(w)
 	}
-	if key == "" {
-		k, err := config.ResolveKey(ctx, &prof, a.env.Getenv, 0)
+
+	key := demoKey
+	if !a.f.demo {
+		k, err := config.ResolveKey(ctx, &r.Profile, a.env.Getenv, 0)
 		if err != nil {
 			t.close()
 			if ctx.Err() != nil {
@@ -90,208 +74,69 @@ func (a *app) resolve(ctx context.Context, cmd *cobra.Command, needModel bool) (
 		key = k.Secret.Reveal()
 		a.secret = key
 	}
-
-	opts := provider.Options{
-		Name:        prof.Name,
-		BaseURL:     prof.BaseURL,
-		APIKey:      key,
-		Headers:     prof.Headers,
-		MaxRetries:  defaultMaxRetries,
-		IdleTimeout: defaultIdleTimeout,
-		UIStream:    prof.UIStream,
-	}
-	if changed("ui-stream") {
-		opts.UIStream = a.f.uiStream
-	}
-	if opts.Name == "" {
-		opts.Name = hostOf(prof.BaseURL)
-	}
-	switch {
-	case changed("max-retries"):
-		opts.MaxRetries = a.f.maxRetries
-	case cfg.MaxRetries != nil:
-		opts.MaxRetries = *cfg.MaxRetries
-	}
-	if opts.MaxRetries < 0 {
-		return nil, usageErrorf("--max-retries must not be negative")
-	}
-	switch {
-	case changed("idle-timeout"):
-		opts.IdleTimeout = a.f.idleTimeout
-	case cfg.IdleTimeout.Duration > 0:
-		opts.IdleTimeout = cfg.IdleTimeout.Duration
-	}
-	if opts.IdleTimeout <= 0 {
-		return nil, usageErrorf("--idle-timeout must be positive, e.g. 60s")
-	}
-
-	s, err := a.settings(cfg, &prof, changed)
-	if err != nil {
-		return nil, err
-	}
-	if a.f.demo && s.ToolsMode != "none" {
-		s.Tools = demo.Tools()
-	}
-	if needModel && s.Model == "" {
-		where := "or set default_model in the config file"
-		if prof.Name != "" && cfg.Path != "" {
-			where = fmt.Sprintf("or set default_model for provider %q in %s", prof.Name, cfg.Path)
-		}
-		return nil, usageErrorf("no model chosen: pass -m MODEL %s (parley models lists them)", where)
-	}
-
-	p, err := newProvider(prof.Dialect, opts)
+	p, err := newProvider(r.Profile.Dialect, r.Options(key))
 	if err != nil {
 		t.close()
 		return nil, err
 	}
 	t.provider = p
-	t.name = opts.Name
-	t.dialect = prof.Dialect
-	t.settings = s
-	t.models = prof.Models
-	t.theme = "auto"
-	if cfg.Theme != "" {
-		if _, err := themes.Lookup(cfg.Theme, true); err != nil {
-			t.close()
-			return nil, usageErrorf("%s: theme: %v", cfg.Path, err)
-		}
-		t.theme = cfg.Theme
+	t.name = r.Name
+	t.dialect = r.Profile.Dialect
+	t.settings = session.Settings{
+		Model:       r.Model,
+		System:      r.System,
+		Temperature: r.Temperature,
+		TopP:        r.TopP,
+		MaxTokens:   r.MaxTokens,
+		Stop:        r.Stop,
+		Reasoning:   r.Reasoning,
+		ToolsMode:   r.ToolsMode,
 	}
-	if a.f.theme != "" {
-		if _, err := themes.Lookup(a.f.theme, true); err != nil {
-			t.close()
-			return nil, usageErrorf("--theme: %v", err)
-		}
-		t.theme = a.f.theme
+	if a.f.demo && r.ToolsMode.OffersTools() {
+		t.settings.Tools = demoTools()
 	}
+	t.models = r.Profile.Models
+	t.theme = r.Theme
 	return t, nil
 }
 
-// pickProfile chooses the provider profile: --provider NAME; else a
-// one-off profile when --base-url is given; else default_provider; else the
-// only profile in the file. --dialect and --base-url override the chosen
-// profile's fields.
-func (a *app) pickProfile(cfg *config.Config, changed func(string) bool) (*config.Provider, error) {
-	var p config.Provider
-	switch {
-	case a.f.provider != "":
-		named, err := cfg.Provider(a.f.provider)
-		if err != nil {
-			return nil, &exitError{code: ExitUsage, err: err}
-		}
-		p = *named
-	case a.f.baseURL != "":
-		p = config.Provider{Dialect: "openai"}
-	case cfg.DefaultProvider != "":
-		named, err := cfg.Provider(cfg.DefaultProvider)
-		if err != nil {
-			return nil, &exitError{code: ExitUsage, err: err}
-		}
-		p = *named
-	case len(cfg.Providers) == 1:
-		p = *cfg.Providers[cfg.ProviderNames()[0]]
-	case len(cfg.Providers) > 1:
-		return nil, usageErrorf("several providers are configured (%s): choose one with --provider NAME or set default_provider in %s",
-			strings.Join(cfg.ProviderNames(), ", "), cfg.Path)
-	default:
-		return nil, usageErrorf("no provider configured: pass --base-url URL -m MODEL (key in PARLEY_API_KEY), add a profile to %s, or try --demo",
-			a.configPathForMessages())
+// givenFlags collects the provider and request flags the user gave; a
+// flag left out stays nil, so the file's value or the default applies.
+func (a *app) givenFlags(cmd *cobra.Command) *config.Flags {
+	f := &config.Flags{
+		Provider:        a.f.provider,
+		Dialect:         ifGiven(cmd, "dialect", &a.f.dialect),
+		BaseURL:         ifGiven(cmd, "base-url", &a.f.baseURL),
+		Model:           ifGiven(cmd, "model", &a.f.model),
+		System:          ifGiven(cmd, "system", &a.f.system),
+		Temperature:     ifGiven(cmd, "temperature", &a.f.temperature),
+		TopP:            ifGiven(cmd, "top-p", &a.f.topP),
+		MaxTokens:       ifGiven(cmd, "max-tokens", &a.f.maxTokens),
+		IdleTimeout:     ifGiven(cmd, "idle-timeout", &a.f.idleTimeout),
+		HeaderTimeout:   ifGiven(cmd, "header-timeout", &a.f.headerTimeout),
+		MaxRetries:      ifGiven(cmd, "max-retries", &a.f.maxRetries),
+		Tools:           ifGiven(cmd, "tools", &a.f.tools),
+		Reasoning:       a.f.reasoning,
+		ReasoningBudget: ifGiven(cmd, "reasoning-budget", &a.f.reasoningBudget),
+		UIStream:        ifGiven(cmd, "ui-stream", &a.f.uiStream),
+		Theme:           ifGiven(cmd, "theme", &a.f.theme),
 	}
-	if changed("dialect") {
-		if !slices.Contains(config.Dialects, a.f.dialect) {
-			return nil, usageErrorf("unknown dialect %q (one of %s)", a.f.dialect, strings.Join(config.Dialects, ", "))
-		}
-		p.Dialect = a.f.dialect
+	if cmd.Flags().Changed("stop") {
+		f.Stop = append([]string{}, a.f.stop...)
 	}
-	if a.f.baseURL != "" {
-		p.BaseURL = a.f.baseURL
-	}
-	return &p, nil
+	return f
 }
 
-func (a *app) configPathForMessages() string {
-	if a.f.configPath != "" {
-		return a.f.configPath
+// ifGiven returns v when the flag called name was given, else nil.
+func ifGiven[T any](cmd *cobra.Command, name string, v *T) *T {
+	if cmd.Flags().Changed(name) {
+		return v
 	}
-	if p, err := config.DefaultPath(a.env.Getenv); err == nil {
-		return p
-	}
-	return "the config file"
+	return nil
 }
 
-// settings merges request defaults from the file with the flags.
-func (a *app) settings(cfg *config.Config, prof *config.Provider, changed func(string) bool) (session.Settings, error) {
-	d := cfg.Defaults
-	s := session.Settings{
-		Model:       prof.Model(),
-		System:      d.System,
-		Temperature: d.Temperature,
-		TopP:        d.TopP,
-		MaxTokens:   d.MaxTokens,
-		Stop:        append([]string(nil), d.Stop...),
-		ToolsMode:   "ask",
-	}
-	if a.f.model != "" {
-		s.Model = a.f.model
-	}
-	if changed("system") {
-		s.System = a.f.system
-	}
-	if changed("temperature") {
-		if a.f.temperature < 0 || a.f.temperature > 2 {
-			return s, usageErrorf("--temperature must be between 0 and 2")
-		}
-		v := a.f.temperature
-		s.Temperature = &v
-	}
-	if changed("top-p") {
-		if a.f.topP < 0 || a.f.topP > 1 {
-			return s, usageErrorf("--top-p must be between 0 and 1")
-		}
-		v := a.f.topP
-		s.TopP = &v
-	}
-	if changed("max-tokens") {
-		if a.f.maxTokens < 0 {
-			return s, usageErrorf("--max-tokens must not be negative")
-		}
-		s.MaxTokens = a.f.maxTokens
-	}
-	if changed("stop") {
-		s.Stop = append([]string(nil), a.f.stop...)
-	}
-	if cfg.Tools != "" {
-		s.ToolsMode = cfg.Tools
-	}
-	if changed("tools") {
-		if !slices.Contains(config.ToolsModes, a.f.tools) {
-			return s, usageErrorf("--tools must be one of %s", strings.Join(config.ToolsModes, ", "))
-		}
-		s.ToolsMode = a.f.tools
-	}
-	if a.f.reasoningBudget < 0 {
-		return s, usageErrorf("--reasoning-budget must not be negative")
-	}
-	if a.f.reasoning || a.f.reasoningBudget > 0 {
-		s.Reasoning = provider.ReasoningOptions{Enabled: true, Budget: a.f.reasoningBudget}
-	}
-	return s, nil
-}
-
-// hostOf returns the host of a base URL, for display.
-func hostOf(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Host != "" {
-		return u.Host
-	}
-	return raw
-}
-
-// isCanceled reports whether err is a user cancellation.
-func isCanceled(err error) bool {
-	var ae *provider.APIError
-	if errors.As(err, &ae) {
-		return ae.Kind == provider.KindCanceled
-	}
-	return errors.Is(err, context.Canceled)
+// checkTheme accepts the names of the built-in themes.
+func checkTheme(name string) error {
+	_, err := themes.Lookup(name, true)
+	return err
 }

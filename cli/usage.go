@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parley-chat/parley/provider"
-	"github.com/parley-chat/parley/provider/cuadra"
 	"github.com/parley-chat/parley/sanitize"
 )
 
@@ -34,7 +33,7 @@ sent them.`,
 				return err
 			}
 			defer t.close()
-			p, ok := t.provider.(*cuadra.Provider)
+			p, ok := t.provider.(provider.UsageReporter)
 			if !ok {
 				return usageErrorf("provider %s speaks the %s dialect, which has no usage endpoint: parley usage needs a native REST gateway (dialect cuadra)", t.name, t.dialect)
 			}

@@ -1,20 +1,24 @@
 // Package config reads Parley's configuration file: named gateway profiles
 // (dialect, base URL, where the API key comes from, models, extra headers),
 // request defaults, the theme, timeouts and the tools mode. It also resolves
-// a profile's API key from the environment or a key command. It imports no
-// other Parley package; command-line flags are merged on top by the caller.
+// a profile's API key from the environment or a key command, and merges
+// the command-line flags over the file (Resolve), validating every value
+// once, whichever of the two it came from. It imports only package
+// provider, for the Dialect and ToolsMode types.
 //
 // The file is TOML, read from $XDG_CONFIG_HOME/parley/config.toml (or
 // ~/.config/parley/config.toml when XDG_CONFIG_HOME is unset); a missing
 // default file is not an error. Unknown keys, syntax errors and invalid
 // values are errors that name the file, the line where it is known, and
-// what is wrong.
+// what is wrong. A file larger than MaxFileBytes or not valid UTF-8 is
+// refused before it is parsed.
 package config
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/url"
@@ -22,18 +26,21 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/parley-chat/parley/provider"
 )
 
-// Dialects lists the gateway dialects a profile may name.
-var Dialects = []string{"openai", "cuadra", "gemini"}
-
-// ToolsModes lists the accepted values of the tools setting.
-var ToolsModes = []string{"none", "ask", "auto"}
+// MaxFileBytes bounds the configuration file: a real one is a few
+// kilobytes, and a path such as /dev/zero must not fill the memory.
+const MaxFileBytes = 1 << 20
 
 // Config is the parsed configuration file. The zero value is a valid empty
 // configuration (what Parley uses when no file exists).
@@ -48,14 +55,22 @@ type Config struct {
 	Theme string `toml:"theme"`
 	// IdleTimeout is the longest silence tolerated mid-stream; 0 = unset.
 	IdleTimeout Duration `toml:"idle_timeout"`
+	// HeaderTimeout is how long to wait for a gateway's response headers,
+	// per attempt; 0 = unset.
+	HeaderTimeout Duration `toml:"header_timeout"`
 	// MaxRetries bounds retries after the first attempt; nil = unset.
 	MaxRetries *int `toml:"max_retries"`
-	// Tools is the tools mode: "none", "ask" or "auto"; "" = unset.
-	Tools string `toml:"tools"`
+	// Tools is the tools mode; "" = unset.
+	Tools provider.ToolsMode `toml:"tools"`
 	// Defaults are request parameters applied to every provider.
 	Defaults Defaults `toml:"defaults"`
 	// Providers are the named gateway profiles, keyed by name.
 	Providers map[string]*Provider `toml:"providers"`
+
+	// data is the file's text, to find the line of a value that Resolve
+	// refuses; lookedAt is where the file was looked for, for messages.
+	data     []byte
+	lookedAt string
 }
 
 // Defaults are request parameters used unless a flag overrides them.
@@ -72,8 +87,8 @@ type Defaults struct {
 type Provider struct {
 	// Name is the profile's key in the providers table.
 	Name string `toml:"-"`
-	// Dialect is "openai", "cuadra" or "gemini".
-	Dialect string `toml:"dialect"`
+	// Dialect is the protocol the gateway speaks.
+	Dialect provider.Dialect `toml:"dialect"`
 	// BaseURL includes the version segment, e.g. https://host/v1.
 	BaseURL string `toml:"base_url"`
 	// APIKeyEnv names the environment variable holding the key.
@@ -224,17 +239,45 @@ func Load(explicit string, getenv Getenv) (*Config, error) {
 		}
 		path = p
 	}
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path)
 	if err != nil {
 		if explicit == "" && errors.Is(err, fs.ErrNotExist) {
-			return &Config{}, nil
+			return &Config{lookedAt: path}, nil
 		}
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, &Error{File: path, Msg: "config file not found"}
 		}
+		if errors.Is(err, errTooLarge) {
+			return nil, &Error{File: path, Msg: fmt.Sprintf("the config file is larger than %d KB; is this the right file?", MaxFileBytes>>10)}
+		}
 		return nil, &Error{File: path, Msg: "cannot read config file: " + describeIOError(err)}
 	}
-	return Parse(path, data)
+	c, err := Parse(path, data)
+	if c != nil {
+		c.lookedAt = path
+	}
+	return c, err
+}
+
+var errTooLarge = errors.New("file too large")
+
+// readBounded reads at most MaxFileBytes of the file at path, failing
+// with errTooLarge when it holds more, so a device or a huge file is never
+// read whole.
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileBytes {
+		return nil, errTooLarge
+	}
+	return data, nil
 }
 
 func describeIOError(err error) string {
@@ -248,6 +291,9 @@ func describeIOError(err error) string {
 // Parse decodes and validates configuration data; path is used in error
 // messages and recorded in the result.
 func Parse(path string, data []byte) (*Config, error) {
+	if err := checkUTF8(path, data); err != nil {
+		return nil, err
+	}
 	var c Config
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&c)
 	if err != nil {
@@ -262,6 +308,7 @@ func Parse(path string, data []byte) (*Config, error) {
 		return nil, &Error{File: path, Line: locateKey(data, k), Msg: msg}
 	}
 	c.Path = path
+	c.data = data
 	for name, p := range c.Providers {
 		if p == nil {
 			p = &Provider{}
@@ -275,6 +322,30 @@ func Parse(path string, data []byte) (*Config, error) {
 	return &c, nil
 }
 
+// checkUTF8 refuses text that is not UTF-8 (TOML must be), naming the
+// line and column of the first bad byte; the TOML parser would report it
+// as a puzzling syntax error.
+func checkUTF8(path string, data []byte) error {
+	if utf8.Valid(data) {
+		return nil
+	}
+	line, col := 1, 1
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return &Error{File: path, Line: line, Msg: fmt.Sprintf(
+				"the file is not valid UTF-8 text (byte 0x%02x at column %d); save it as UTF-8", data[i], col)}
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		i += n
+	}
+	return nil
+}
+
 // decodeError turns a TOML library error into an *Error with a line.
 func decodeError(path string, data []byte, err error) error {
 	var pe toml.ParseError
@@ -283,11 +354,7 @@ func decodeError(path string, data []byte, err error) error {
 		if pe.LastKey != "" && !strings.Contains(msg, pe.LastKey) {
 			msg = fmt.Sprintf("%s: %s", pe.LastKey, msg)
 		}
-		line := pe.Position.Line
-		if line == 0 {
-			line = pe.Line
-		}
-		return &Error{File: path, Line: line, Msg: msg}
+		return &Error{File: path, Line: pe.Position.Line, Msg: msg}
 	}
 	// Type mismatches come as "toml: line N (last key "k"): message".
 	msg := strings.TrimPrefix(err.Error(), "toml: ")
@@ -337,10 +404,10 @@ func (c *Config) validate(data []byte) error {
 		p := c.Providers[name]
 		key := func(k string) toml.Key { return toml.Key{"providers", name, k} }
 		if p.Dialect == "" {
-			return fail(toml.Key{"providers", name}, "provider %q: dialect is required (one of %s)", name, strings.Join(Dialects, ", "))
+			return fail(toml.Key{"providers", name}, "provider %q: dialect is required (one of %s)", name, names(provider.Dialects()))
 		}
-		if !slices.Contains(Dialects, p.Dialect) {
-			return fail(key("dialect"), "provider %q: unknown dialect %q (one of %s)", name, p.Dialect, strings.Join(Dialects, ", "))
+		if _, err := provider.ParseDialect(string(p.Dialect)); err != nil {
+			return fail(key("dialect"), "provider %q: %v", name, err)
 		}
 		if p.BaseURL == "" {
 			return fail(toml.Key{"providers", name}, "provider %q: base_url is required", name)
@@ -369,20 +436,28 @@ func (c *Config) validate(data []byte) error {
 				c.DefaultProvider, strings.Join(c.ProviderNames(), ", "))
 		}
 	}
-	if c.Tools != "" && !slices.Contains(ToolsModes, c.Tools) {
-		return fail(toml.Key{"tools"}, "tools must be one of %s, not %q", strings.Join(ToolsModes, ", "), c.Tools)
+	if c.Tools != "" {
+		if err := checkToolsMode(string(c.Tools)); err != nil {
+			return fail(toml.Key{"tools"}, "tools %v", err)
+		}
 	}
-	if c.MaxRetries != nil && (*c.MaxRetries < 0 || *c.MaxRetries > 100) {
-		return fail(toml.Key{"max_retries"}, "max_retries must be between 0 and 100")
+	if c.MaxRetries != nil {
+		if err := checkMaxRetries(*c.MaxRetries); err != nil {
+			return fail(toml.Key{"max_retries"}, "max_retries %v", err)
+		}
 	}
-	if t := c.Defaults.Temperature; t != nil && (*t < 0 || *t > 2) {
-		return fail(toml.Key{"defaults", "temperature"}, "temperature must be between 0 and 2")
+	if t := c.Defaults.Temperature; t != nil {
+		if err := checkTemperature(*t); err != nil {
+			return fail(toml.Key{"defaults", "temperature"}, "temperature %v", err)
+		}
 	}
-	if t := c.Defaults.TopP; t != nil && (*t < 0 || *t > 1) {
-		return fail(toml.Key{"defaults", "top_p"}, "top_p must be between 0 and 1")
+	if t := c.Defaults.TopP; t != nil {
+		if err := checkTopP(*t); err != nil {
+			return fail(toml.Key{"defaults", "top_p"}, "top_p %v", err)
+		}
 	}
-	if c.Defaults.MaxTokens < 0 {
-		return fail(toml.Key{"defaults", "max_tokens"}, "max_tokens must not be negative")
+	if err := checkMaxTokens(c.Defaults.MaxTokens); err != nil {
+		return fail(toml.Key{"defaults", "max_tokens"}, "max_tokens %v", err)
 	}
 	return nil
 }
@@ -406,7 +481,8 @@ func (c *Config) Provider(name string) (*Provider, error) {
 }
 
 // CheckBaseURL reports whether raw is a usable base URL: http or https,
-// with a host, without credentials, query or fragment.
+// with a valid host name or IP address and, when given, a port from 1 to
+// 65535; without credentials, query or fragment.
 func CheckBaseURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -415,8 +491,18 @@ func CheckBaseURL(raw string) error {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return fmt.Errorf("base URL %q must start with https:// (or http:// for a local gateway)", raw)
 	}
-	if u.Host == "" {
+	if u.Host == "" || u.Hostname() == "" {
 		return fmt.Errorf("base URL %q has no host", raw)
+	}
+	if !validHost(u.Hostname()) {
+		return fmt.Errorf("base URL %q: %q is not a valid host name or IP address", raw, u.Hostname())
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("base URL %q: port %s is out of range (1-65535)", raw, port)
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return fmt.Errorf("base URL %q has an empty port", raw)
 	}
 	if u.User != nil {
 		return fmt.Errorf("base URL must not contain credentials; use api_key_env or api_key_cmd")
@@ -425,6 +511,35 @@ func CheckBaseURL(raw string) error {
 		return fmt.Errorf("base URL %q must not have a query or fragment", raw)
 	}
 	return nil
+}
+
+// validHost reports whether h (a URL's host without port or brackets) is
+// an IP address or a DNS name: dot-separated labels of letters (any
+// script: the HTTP client converts them to punycode), digits,
+// hyphens and underscores, none empty, starting or ending with a hyphen,
+// or longer than 63 bytes; at most 253 bytes in all, a final dot allowed.
+func validHost(h string) bool {
+	if net.ParseIP(h) != nil {
+		return true
+	}
+	if i := strings.IndexByte(h, '%'); i > 0 && net.ParseIP(h[:i]) != nil {
+		return true // an IPv6 address with a zone
+	}
+	h = strings.TrimSuffix(h, ".")
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '_' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // InsecureURLWarning returns a warning when raw is plain http to a host

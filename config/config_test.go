@@ -138,6 +138,13 @@ func TestParseErrors(t *testing.T) {
 		{"bad max_retries", "max_retries = -1\n", 1, []string{"max_retries"}},
 		{"bad temperature", "[defaults]\ntemperature = 3.5\n", 2, []string{"between 0 and 2"}},
 		{"provider not a table", "providers.a = 3\n", 1, []string{"c.toml:1:"}},
+		{"max_retries over the cap", "max_retries = 101\n", 1, []string{"max_retries must be between 0 and 100"}},
+		{"bad top_p", "[defaults]\ntop_p = 1.5\n", 2, []string{"top_p must be between 0 and 1"}},
+		{"bad header_timeout", "header_timeout = \"0s\"\n", 1, []string{"header_timeout", "must be positive"}},
+		{"invalid UTF-8 in a comment", "theme = \"dark\"\n# caf\xe9 au lait\n", 2, []string{"c.toml:2:", "not valid UTF-8", "0xe9", "column 6"}},
+		{"invalid UTF-8 in a key", "th\xffeme = \"dark\"\n", 1, []string{"c.toml:1:", "not valid UTF-8"}},
+		{"port out of range", "[providers.a]\ndialect = \"openai\"\nbase_url = \"https://h:99999/v1\"\n", 3, []string{"port 99999"}},
+		{"invalid host", "[providers.a]\ndialect = \"openai\"\nbase_url = \"https://h..example/v1\"\n", 3, []string{"not a valid host"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -266,7 +273,14 @@ func TestCheckBaseURL(t *testing.T) {
 			t.Errorf("CheckBaseURL(%q) = %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"", "h/v1", "ftp://h", "https://", "https://h/v1?x=1", "https://k@h/v1", "://"} {
+	for _, ok := range []string{"https://[::1]:8080/v1", "http://my_host.internal:65535/v1", "https://café.example/v1", "https://h.example./v1"} {
+		if err := CheckBaseURL(ok); err != nil {
+			t.Errorf("CheckBaseURL(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "h/v1", "ftp://h", "https://", "https://h/v1?x=1", "https://k@h/v1", "://",
+		"https://h:99999/v1", "https://h:0/v1", "http://127.0.0.1:65536/v1", "https://:8080/v1",
+		"https://h..x/v1", "https://-h/v1", "https://h$x/v1", "https://" + strings.Repeat("a", 64) + ".example/v1"} {
 		if err := CheckBaseURL(bad); err == nil {
 			t.Errorf("CheckBaseURL(%q) accepted", bad)
 		}

@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/parley-chat/parley/provider"
 )
 
 // KeyEnv is the environment variable that, when set, supplies the API key
@@ -22,13 +24,13 @@ const DefaultKeyCmdTimeout = 30 * time.Second
 
 // DialectKeyEnv returns the usual API key variable of a dialect:
 // OPENAI_API_KEY, CUADRA_API_KEY or GEMINI_API_KEY ("" for an unknown one).
-func DialectKeyEnv(dialect string) string {
+func DialectKeyEnv(dialect provider.Dialect) string {
 	switch dialect {
-	case "openai":
+	case provider.DialectOpenAI:
 		return "OPENAI_API_KEY"
-	case "cuadra":
+	case provider.DialectCuadra:
 		return "CUADRA_API_KEY"
-	case "gemini":
+	case provider.DialectGemini:
 		return "GEMINI_API_KEY"
 	}
 	return ""
@@ -144,7 +146,7 @@ func resolveKey(ctx context.Context, p *Provider, getenv Getenv, timeout time.Du
 			vars = append(vars, name)
 		}
 	}
-	return Key{}, &MissingKeyError{Provider: p.Name, Dialect: p.Dialect, Vars: vars}
+	return Key{}, &MissingKeyError{Provider: p.Name, Dialect: string(p.Dialect), Vars: vars}
 }
 
 func runKeyCmd(ctx context.Context, p *Provider, timeout time.Duration) (string, error) {

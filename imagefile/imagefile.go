@@ -1,8 +1,9 @@
 // Package imagefile saves generated images: it checks that bytes from a
 // gateway really are an image and picks their extension, writes them
-// under names that never overwrite a file, chooses the folder the chat
-// saves into, and builds the escape sequences that preview a PNG inline in
-// terminals that support it. It uses the standard library only.
+// under names that never overwrite a file (Save, for the chat's /image and
+// for parley image alike), chooses the folder the chat saves into, and
+// builds the escape sequences that preview a PNG inline in terminals that
+// support it.
 package imagefile
 
 import (
@@ -16,7 +17,47 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/parley-chat/parley/provider"
 )
+
+// MakeDir creates dir and its parents when missing. Callers make the
+// folder before asking the gateway, so a paid generation is not lost to
+// an unwritable folder.
+func MakeDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create the image folder %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Saved is one image Save wrote.
+type Saved struct {
+	Path  string // where it was written: dir joined with a new file name
+	Ext   string // its extension, ".png" for a PNG
+	Image provider.Image
+}
+
+// Save checks that each image's data is an image and writes it in dir as
+// BaseName(stamp, n) plus the extension its data calls for, under a name
+// no file had (never overwriting one). It stops at the first image that
+// is not an image or cannot be written and returns the images saved
+// before it with that error, which names the image by its position.
+func Save(dir string, stamp time.Time, imgs []provider.Image) ([]Saved, error) {
+	var out []Saved
+	for i, img := range imgs {
+		ext, err := Ext(img.Data)
+		if err != nil {
+			return out, fmt.Errorf("image %d: %w", i+1, err)
+		}
+		path, err := WriteUnique(dir, BaseName(stamp, i+1), ext, img.Data)
+		if err != nil {
+			return out, fmt.Errorf("saving image %d: %w", i+1, err)
+		}
+		out = append(out, Saved{Path: path, Ext: ext, Image: img})
+	}
+	return out, nil
+}
 
 // Ext checks that data is an image and picks its file extension: PNG
 // (fully validated by decoding its header) or, from gateways that send

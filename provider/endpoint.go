@@ -24,7 +24,7 @@ type Endpoint struct {
 // NewEndpoint validates the base URL (an http or https URL, trailing
 // slashes dropped). The key is sent as authHeader: authPrefix+key; it is
 // never put in a URL.
-func NewEndpoint(dialect, baseURL, key, authHeader, authPrefix string) (*Endpoint, error) {
+func NewEndpoint(dialect Dialect, baseURL, key, authHeader, authPrefix string) (*Endpoint, error) {
 	base := strings.TrimRight(baseURL, "/")
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

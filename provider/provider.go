@@ -96,7 +96,10 @@ type Model struct {
 	Created int64  `json:"created,omitempty"`
 }
 
-// Provider is one configured gateway speaking one dialect.
+// Provider is one configured gateway speaking one dialect. What only some
+// dialects can do (listing models, generating images, reporting usage) is
+// an optional capability, discovered by asserting the Provider to
+// ModelLister, ImageGenerator or UsageReporter.
 //
 // Stream sends req and reports what happens through emit, in order, from a
 // single goroutine (the caller's). Every call ends with exactly one terminal
@@ -106,10 +109,11 @@ type Model struct {
 // otherwise. Cancelling ctx ends the stream with an Error whose Kind is
 // KindCanceled.
 type Provider interface {
+	// Name is the profile name, for display.
 	Name() string
-	Dialect() string
+	// Dialect is the protocol the gateway speaks.
+	Dialect() Dialect
 	Stream(ctx context.Context, req *Request, emit func(Event)) error
-	Models(ctx context.Context) ([]Model, error)
 }
 
 // Options configures a dialect's Provider. APIKey is a secret: it is sent
@@ -122,6 +126,10 @@ type Options struct {
 	HTTPClient  *http.Client      // nil: a client with sane transport timeouts
 	MaxRetries  int               // retries after the first attempt; <0 means 0
 	IdleTimeout time.Duration     // longest silence tolerated mid-stream; 0 = 60s
+	// HeaderTimeout bounds the wait for a gateway's response headers, per
+	// attempt; 0 = the transport's default (generous, because an
+	// auto-queueing gateway may hold a request for minutes).
+	HeaderTimeout time.Duration
 	// UIStream asks a gateway that can (the native REST dialect) for the
 	// Vercel AI SDK UI message stream instead of its plain stream.
 	UIStream bool

@@ -190,8 +190,8 @@ type fakeProvider struct {
 	ret      error
 }
 
-func (f *fakeProvider) Name() string    { return "fake" }
-func (f *fakeProvider) Dialect() string { return "fake" }
+func (f *fakeProvider) Name() string              { return "fake" }
+func (f *fakeProvider) Dialect() provider.Dialect { return "fake" }
 func (f *fakeProvider) Models(context.Context) ([]provider.Model, error) {
 	return nil, nil
 }

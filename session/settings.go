@@ -18,9 +18,10 @@ type Settings struct {
 	Reasoning      provider.ReasoningOptions
 	ResponseFormat *provider.ResponseFormat
 	Tools          []provider.Tool
-	// ToolsMode is "none", "ask" or "auto": whether tool calls are only
-	// reported, run after the user approves, or run at once.
-	ToolsMode string
+	// ToolsMode says whether tool calls are only reported (ToolsNone),
+	// run after the user approves (ToolsAsk, also the zero value), or run
+	// at once.
+	ToolsMode provider.ToolsMode
 }
 
 // Request builds the request for the given conversation history: the
@@ -42,7 +43,7 @@ func (s Settings) Request(history []provider.Message) *provider.Request {
 		ResponseFormat: s.ResponseFormat,
 		Reasoning:      s.Reasoning,
 	}
-	if s.ToolsMode != "none" {
+	if s.ToolsMode.OffersTools() {
 		req.Tools = append([]provider.Tool(nil), s.Tools...)
 	}
 	return req

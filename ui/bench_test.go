@@ -16,8 +16,8 @@ import (
 // blockingProvider never answers; benchmarks feed the events themselves.
 type blockingProvider struct{}
 
-func (blockingProvider) Name() string    { return "bench" }
-func (blockingProvider) Dialect() string { return "openai" }
+func (blockingProvider) Name() string              { return "bench" }
+func (blockingProvider) Dialect() provider.Dialect { return provider.DialectOpenAI }
 func (blockingProvider) Models(context.Context) ([]provider.Model, error) {
 	return nil, nil
 }

@@ -25,8 +25,8 @@ type scriptProvider struct {
 	reqs       []*provider.Request
 }
 
-func (s *scriptProvider) Name() string    { return "script" }
-func (s *scriptProvider) Dialect() string { return "openai" }
+func (s *scriptProvider) Name() string              { return "script" }
+func (s *scriptProvider) Dialect() provider.Dialect { return provider.DialectOpenAI }
 func (s *scriptProvider) Models(context.Context) ([]provider.Model, error) {
 	return nil, nil
 }

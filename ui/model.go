@@ -314,7 +314,7 @@ func (m *Model) onPaneEvent(msg paneEventMsg) tea.Cmd {
 // tool calls will be approved and run; for now they are only shown.
 func (m *Model) onAnswerEnd(p *Pane) tea.Cmd {
 	t := p.lastTurn()
-	if t == nil || len(t.ToolCalls) == 0 || p.conv.Settings.ToolsMode == "none" {
+	if t == nil || len(t.ToolCalls) == 0 || !p.conv.Settings.ToolsMode.OffersTools() {
 		return nil
 	}
 	return m.handleToolCalls(p, t.ToolCalls)

@@ -14,8 +14,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/parley-chat/parley/imagefile"
 	"github.com/parley-chat/parley/provider"
-	"github.com/parley-chat/parley/provider/cuadra"
-	"github.com/parley-chat/parley/provider/openai"
 	"github.com/parley-chat/parley/sanitize"
 )
 
@@ -23,18 +21,6 @@ import (
 // model list behind /model. Each does its network and disk work in a
 // tea.Cmd and reports back with a message; Update only records the task,
 // shows it in the status bar, and puts the result in the transcript.
-
-// imageGenerator is a provider with an image endpoint (the
-// OpenAI-compatible dialect).
-type imageGenerator interface {
-	GenerateImage(ctx context.Context, req openai.ImageRequest) ([]openai.Image, error)
-}
-
-// usageReporter is a provider with an account usage endpoint (the native
-// REST dialect).
-type usageReporter interface {
-	Usage(ctx context.Context) (*cuadra.UsageReport, error)
-}
 
 // taskKind names a background command; at most one of each kind runs.
 type taskKind int
@@ -73,7 +59,7 @@ type (
 	// usageResultMsg reports a finished /usage.
 	usageResultMsg struct {
 		pane PaneID
-		rep  *cuadra.UsageReport
+		rep  *provider.UsageReport
 		err  error
 	}
 	// modelsResultMsg reports the gateway's model list.
@@ -212,7 +198,7 @@ func parseImageArg(arg string) (model, prompt string, err error) {
 // runImage starts /image: checks the provider and the argument, then
 // generates and saves in a command.
 func (m *Model) runImage(p *Pane, arg string) tea.Cmd {
-	gen, ok := m.opts.Provider.(imageGenerator)
+	gen, ok := m.opts.Provider.(provider.ImageGenerator)
 	if !ok {
 		m.setFlash(fmt.Sprintf("/image needs an OpenAI-compatible gateway (dialect openai); %s speaks the %s dialect",
 			m.providerLabel(), m.opts.Provider.Dialect()), true)
@@ -235,7 +221,7 @@ func (m *Model) runImage(p *Pane, arg string) tea.Cmd {
 	}
 	ctx := m.startTask(taskImage, "generating image ("+model+")")
 	send := m.send
-	req := openai.ImageRequest{Model: model, Prompt: prompt, N: 1, ResponseFormat: "b64_json",
+	req := provider.ImageRequest{Model: model, Prompt: prompt, N: 1, ResponseFormat: "b64_json",
 		Emit: func(ev provider.Event) {
 			if _, ok := ev.(provider.Retry); ok {
 				send(taskEventMsg{kind: taskImage, ev: ev})
@@ -244,11 +230,11 @@ func (m *Model) runImage(p *Pane, arg string) tea.Cmd {
 	return imageCmd(ctx, gen, req, m.opts.ImageDir, m.now(), p.ID)
 }
 
-// imageCmd generates the images, then validates and saves each one in
-// dir (imagefile.DefaultDir when empty; created when missing) under a new
-// name. The folder is created before the gateway is asked, so a paid
-// generation is not lost to an unwritable folder.
-func imageCmd(ctx context.Context, gen imageGenerator, req openai.ImageRequest, dir string, stamp time.Time, pane PaneID) tea.Cmd {
+// imageCmd generates the images, then saves them in dir
+// (imagefile.DefaultDir when empty; created when missing) under new names.
+// The folder is created before the gateway is asked, so a paid generation
+// is not lost to an unwritable folder.
+func imageCmd(ctx context.Context, gen provider.ImageGenerator, req provider.ImageRequest, dir string, stamp time.Time, pane PaneID) tea.Cmd {
 	return func() tea.Msg {
 		res := imageResultMsg{pane: pane, model: req.Model, prompt: req.Prompt}
 		if dir == "" {
@@ -257,25 +243,16 @@ func imageCmd(ctx context.Context, gen imageGenerator, req openai.ImageRequest, 
 		if abs, err := filepath.Abs(dir); err == nil {
 			dir = abs
 		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			res.err = fmt.Errorf("cannot create the image folder: %w", err)
+		if err := imagefile.MakeDir(dir); err != nil {
+			res.err = err
 			return res
 		}
 		imgs, err := gen.GenerateImage(ctx, req)
-		for i, img := range imgs {
-			ext, verr := imagefile.Ext(img.PNG)
-			if verr != nil {
-				err = cmp.Or(err, fmt.Errorf("image %d: %w", i+1, verr))
-				break
-			}
-			path, werr := imagefile.WriteUnique(dir, imagefile.BaseName(stamp, i+1), ext, img.PNG)
-			if werr != nil {
-				err = cmp.Or(err, fmt.Errorf("saving image %d: %w", i+1, werr))
-				break
-			}
-			res.saved = append(res.saved, savedImage{path: path, revised: img.RevisedPrompt})
+		saved, serr := imagefile.Save(dir, stamp, imgs)
+		for _, s := range saved {
+			res.saved = append(res.saved, savedImage{path: s.Path, revised: s.Image.RevisedPrompt})
 		}
-		res.err = err
+		res.err = cmp.Or(err, serr)
 		return res
 	}
 }
@@ -320,7 +297,7 @@ func (m *Model) onImageResult(msg imageResultMsg) {
 
 // runUsage starts /usage on a gateway that has a usage endpoint.
 func (m *Model) runUsage(p *Pane) tea.Cmd {
-	u, ok := m.opts.Provider.(usageReporter)
+	u, ok := m.opts.Provider.(provider.UsageReporter)
 	if !ok {
 		m.setFlash(fmt.Sprintf("/usage needs a native REST gateway (dialect cuadra); %s speaks the %s dialect",
 			m.providerLabel(), m.opts.Provider.Dialect()), true)
@@ -366,15 +343,22 @@ func (m *Model) onUsageResult(msg usageResultMsg) {
 
 // ---- the model list
 
+// errNoModelList is the model list's error for a provider that cannot
+// list models.
+var errNoModelList = errors.New("this gateway cannot list its models")
+
 // fetchModels asks the gateway for its models, once at a time.
 func (m *Model) fetchModels() tea.Cmd {
 	if m.tasks[taskModels] != nil {
 		return nil
 	}
+	lister, ok := m.opts.Provider.(provider.ModelLister)
+	if !ok {
+		return func() tea.Msg { return modelsResultMsg{err: errNoModelList} }
+	}
 	ctx := m.startTask(taskModels, "listing models")
-	prov := m.opts.Provider
 	return func() tea.Msg {
-		ms, err := prov.Models(ctx)
+		ms, err := lister.Models(ctx)
 		return modelsResultMsg{models: ms, err: err}
 	}
 }

@@ -50,13 +50,13 @@ type Provider struct {
 
 // New validates opts and returns the dialect's Provider.
 func New(opts provider.Options) (*Provider, error) {
-	ep, err := provider.NewEndpoint("cuadra", opts.BaseURL, opts.APIKey, "Authorization", "Bearer ")
+	ep, err := provider.NewEndpoint(provider.DialectCuadra, opts.BaseURL, opts.APIKey, "Authorization", "Bearer ")
 	if err != nil {
 		return nil, err
 	}
 	name := opts.Name
 	if name == "" {
-		name = "cuadra"
+		name = string(provider.DialectCuadra)
 	}
 	return &Provider{name: name, ep: ep, uiStream: opts.UIStream, tr: provider.NewTransport(opts)}, nil
 }
@@ -64,8 +64,8 @@ func New(opts provider.Options) (*Provider, error) {
 // Name returns the profile name.
 func (p *Provider) Name() string { return p.name }
 
-// Dialect returns "cuadra".
-func (p *Provider) Dialect() string { return "cuadra" }
+// Dialect returns provider.DialectCuadra.
+func (p *Provider) Dialect() provider.Dialect { return provider.DialectCuadra }
 
 // newRequest builds an authenticated JSON request to {base}/{path}.
 func (p *Provider) newRequest(ctx context.Context, method, path string, body []byte) (*http.Request, error) {

@@ -8,35 +8,16 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/parley-chat/parley/provider"
 )
-
-// UsageReport is the gateway's account usage (GET {base}/usage). The
-// gateway does not document the shape of this answer, so the report keeps
-// it generic: Raw is the decoded JSON, and Fields flattens it into
-// readable rows.
-type UsageReport struct {
-	// Raw is the answer as the gateway sent it, decoded.
-	Raw map[string]any `json:"raw"`
-	// Fields are the answer's values flattened to dotted paths
-	// ("usage.inputTokens"), numbers before text, each group in key order.
-	Fields []UsageField `json:"fields"`
-}
-
-// UsageField is one value of a usage report.
-type UsageField struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-	// Number is true when the value is numeric (then Value is formatted
-	// without exponent, with thousands separators for whole numbers).
-	Number bool `json:"number,omitempty"`
-}
 
 // maxUsageFields bounds the flattened report: a gateway that sends a
 // long time series gets its first rows shown, not thousands.
 const maxUsageFields = 200
 
-// Usage fetches the account's usage from GET {base}/usage.
-func (p *Provider) Usage(ctx context.Context) (*UsageReport, error) {
+// Usage implements provider.UsageReporter with GET {base}/usage.
+func (p *Provider) Usage(ctx context.Context) (*provider.UsageReport, error) {
 	var raw json.RawMessage
 	if err := p.getJSON(ctx, "usage", &raw); err != nil {
 		return nil, err
@@ -45,8 +26,11 @@ func (p *Provider) Usage(ctx context.Context) (*UsageReport, error) {
 }
 
 // ParseUsage builds a report from a usage answer. A top-level array is
-// reported under the key "data".
-func ParseUsage(data []byte) (*UsageReport, error) {
+// reported under the key "data". Fields lists numbers before text, each
+// group in key order, numbers without exponent and whole numbers with
+// thousands separators; past maxUsageFields a last row says how many more
+// there were.
+func ParseUsage(data []byte) (*provider.UsageReport, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any
@@ -57,9 +41,9 @@ func ParseUsage(data []byte) (*UsageReport, error) {
 	if !ok {
 		m = map[string]any{"data": v}
 	}
-	r := &UsageReport{Raw: m}
-	var nums, texts []UsageField
-	flatten("", m, func(f UsageField) {
+	r := &provider.UsageReport{Raw: m}
+	var nums, texts []provider.UsageField
+	flatten("", m, func(f provider.UsageField) {
 		if f.Number {
 			nums = append(nums, f)
 		} else {
@@ -68,12 +52,12 @@ func ParseUsage(data []byte) (*UsageReport, error) {
 	})
 	r.Fields = append(nums, texts...)
 	if len(r.Fields) > maxUsageFields {
-		r.Fields = append(r.Fields[:maxUsageFields], UsageField{Key: "…", Value: fmt.Sprintf("%d more values", len(r.Fields)-maxUsageFields)})
+		r.Fields = append(r.Fields[:maxUsageFields], provider.UsageField{Key: "…", Value: fmt.Sprintf("%d more values", len(r.Fields)-maxUsageFields)})
 	}
 	return r, nil
 }
 
-func flatten(prefix string, v any, add func(UsageField)) {
+func flatten(prefix string, v any, add func(provider.UsageField)) {
 	join := func(k string) string {
 		if prefix == "" {
 			return k
@@ -95,11 +79,11 @@ func flatten(prefix string, v any, add func(UsageField)) {
 			flatten(fmt.Sprintf("%s[%d]", prefix, i), e, add)
 		}
 	case json.Number:
-		add(UsageField{Key: prefix, Value: formatNumber(x), Number: true})
+		add(provider.UsageField{Key: prefix, Value: formatNumber(x), Number: true})
 	case string:
-		add(UsageField{Key: prefix, Value: x})
+		add(provider.UsageField{Key: prefix, Value: x})
 	case bool:
-		add(UsageField{Key: prefix, Value: strconv.FormatBool(x)})
+		add(provider.UsageField{Key: prefix, Value: strconv.FormatBool(x)})
 	case nil:
 		// A null says nothing worth a row.
 	}

@@ -40,13 +40,13 @@ type Provider struct {
 
 // New validates opts and returns the dialect's Provider.
 func New(opts provider.Options) (*Provider, error) {
-	ep, err := provider.NewEndpoint("gemini", opts.BaseURL, opts.APIKey, "x-goog-api-key", "")
+	ep, err := provider.NewEndpoint(provider.DialectGemini, opts.BaseURL, opts.APIKey, "x-goog-api-key", "")
 	if err != nil {
 		return nil, err
 	}
 	name := opts.Name
 	if name == "" {
-		name = "gemini"
+		name = string(provider.DialectGemini)
 	}
 	return &Provider{name: name, ep: ep, tr: provider.NewTransport(opts),
 		signatures: map[string]string{}}, nil
@@ -55,8 +55,8 @@ func New(opts provider.Options) (*Provider, error) {
 // Name returns the profile name.
 func (p *Provider) Name() string { return p.name }
 
-// Dialect returns "gemini".
-func (p *Provider) Dialect() string { return "gemini" }
+// Dialect returns provider.DialectGemini.
+func (p *Provider) Dialect() provider.Dialect { return provider.DialectGemini }
 
 // newRequest builds a request to {base}/{path} with the key in the
 // x-goog-api-key header (never in the URL).

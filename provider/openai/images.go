@@ -21,32 +21,9 @@ import (
 // downloaded from the URL the gateway returns.
 const MaxImageBytes = 32 << 20
 
-// ImageRequest asks for images generated from a prompt
-// (POST {base}/images/generations). Empty fields take the gateway's
-// defaults; ResponseFormat is "url" or "b64_json".
-type ImageRequest struct {
-	Model          string
-	Prompt         string
-	Size           string
-	Quality        string
-	N              int
-	ResponseFormat string
-	// Emit, when set, receives the transport's RateLimit and Retry events.
-	Emit func(provider.Event)
-}
-
-// Image is one generated image. PNG holds the image bytes (downloaded when
-// the gateway answered with a URL); URL is that address, if any.
-type Image struct {
-	PNG           []byte
-	URL           string
-	RevisedPrompt string
-}
-
-// GenerateImage sends an image request through the dialect's transport (so
-// rate-limit headers, retries and typed errors apply as for chat) and
-// returns the images, downloading any the gateway returned as URLs.
-func (p *Provider) GenerateImage(ctx context.Context, req ImageRequest) ([]Image, error) {
+// GenerateImage implements provider.ImageGenerator with
+// POST {base}/images/generations.
+func (p *Provider) GenerateImage(ctx context.Context, req provider.ImageRequest) ([]provider.Image, error) {
 	emit := req.Emit
 	if emit == nil {
 		emit = func(provider.Event) {}
@@ -86,9 +63,9 @@ func (p *Provider) GenerateImage(ctx context.Context, req ImageRequest) ([]Image
 		}
 		return nil, &provider.APIError{Kind: provider.KindStream, Title: "no image", Message: "the gateway returned no image"}
 	}
-	out := make([]Image, 0, len(ir.Data))
+	out := make([]provider.Image, 0, len(ir.Data))
 	for i, d := range ir.Data {
-		img := Image{URL: d.URL, RevisedPrompt: d.RevisedPrompt}
+		img := provider.Image{URL: d.URL, RevisedPrompt: d.RevisedPrompt}
 		switch {
 		case d.B64JSON != "":
 			raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(d.B64JSON))
@@ -96,13 +73,13 @@ func (p *Provider) GenerateImage(ctx context.Context, req ImageRequest) ([]Image
 				return out, &provider.APIError{Kind: provider.KindStream, Title: "malformed response",
 					Message: fmt.Sprintf("image %d: b64_json is not valid base64", i+1)}
 			}
-			img.PNG = raw
+			img.Data = raw
 		case d.URL != "":
 			raw, err := p.download(ctx, d.URL)
 			if err != nil {
 				return out, err
 			}
-			img.PNG = raw
+			img.Data = raw
 		default:
 			return out, &provider.APIError{Kind: provider.KindStream, Title: "malformed response",
 				Message: fmt.Sprintf("image %d has neither url nor b64_json", i+1)}

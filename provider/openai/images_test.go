@@ -67,12 +67,12 @@ func TestGenerateImageB64(t *testing.T) {
 		t.Fatal(err)
 	}
 	var evs []provider.Event
-	imgs, err := p.GenerateImage(context.Background(), ImageRequest{Model: "dall-e-3", Prompt: "a cat", Size: "1024x1024",
+	imgs, err := p.GenerateImage(context.Background(), provider.ImageRequest{Model: "dall-e-3", Prompt: "a cat", Size: "1024x1024",
 		Quality: "hd", N: 1, ResponseFormat: "b64_json", Emit: func(ev provider.Event) { evs = append(evs, ev) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(imgs) != 1 || !bytes.Equal(imgs[0].PNG, pngBytes) || imgs[0].RevisedPrompt != "A cat, revised" {
+	if len(imgs) != 1 || !bytes.Equal(imgs[0].Data, pngBytes) || imgs[0].RevisedPrompt != "A cat, revised" {
 		t.Fatalf("images %+v", imgs)
 	}
 	if len(bodies) != 2 || auth[1] != "POST /api/v1/images/generations Bearer sk-image-secret" {
@@ -118,18 +118,18 @@ func TestGenerateImageURLDownload(t *testing.T) {
 	}))
 	defer gw.Close()
 	p, _ := New(provider.Options{BaseURL: gw.URL + "/v1", APIKey: "sk-image-secret", Headers: map[string]string{"X-Team": "t1"}})
-	imgs, err := p.GenerateImage(context.Background(), ImageRequest{Prompt: "a cat"})
+	imgs, err := p.GenerateImage(context.Background(), provider.ImageRequest{Prompt: "a cat"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(imgs[0].PNG, pngBytes) || imgs[0].URL != cdn.URL+path {
+	if !bytes.Equal(imgs[0].Data, pngBytes) || imgs[0].URL != cdn.URL+path {
 		t.Errorf("image %+v", imgs[0].URL)
 	}
 	if cdnAuth != "" {
 		t.Errorf("the image host received credentials or profile headers: %q", cdnAuth)
 	}
 	path = "/big.png"
-	if _, err := p.GenerateImage(context.Background(), ImageRequest{Prompt: "a cat"}); err == nil || !strings.Contains(err.Error(), "larger than") {
+	if _, err := p.GenerateImage(context.Background(), provider.ImageRequest{Prompt: "a cat"}); err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Errorf("oversized download: %v", err)
 	}
 }

@@ -26,13 +26,13 @@ type Provider struct {
 
 // New validates opts and returns the dialect's Provider.
 func New(opts provider.Options) (*Provider, error) {
-	ep, err := provider.NewEndpoint("openai", opts.BaseURL, opts.APIKey, "Authorization", "Bearer ")
+	ep, err := provider.NewEndpoint(provider.DialectOpenAI, opts.BaseURL, opts.APIKey, "Authorization", "Bearer ")
 	if err != nil {
 		return nil, err
 	}
 	name := opts.Name
 	if name == "" {
-		name = "openai"
+		name = string(provider.DialectOpenAI)
 	}
 	return &Provider{name: name, ep: ep, tr: provider.NewTransport(opts)}, nil
 }
@@ -40,8 +40,8 @@ func New(opts provider.Options) (*Provider, error) {
 // Name returns the profile name.
 func (p *Provider) Name() string { return p.name }
 
-// Dialect returns "openai".
-func (p *Provider) Dialect() string { return "openai" }
+// Dialect returns provider.DialectOpenAI.
+func (p *Provider) Dialect() provider.Dialect { return provider.DialectOpenAI }
 
 // Transport returns the shared HTTP machinery, for endpoints built on top
 // of this dialect (images).
