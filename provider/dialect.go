@@ -46,7 +46,9 @@ func ToolsModes() []ToolsMode { return []ToolsMode{ToolsNone, ToolsAsk, ToolsAut
 
 // ParseToolsMode returns the tools mode called name, or an error that
 // lists the known ones.
-func ParseToolsMode(name string) (ToolsMode, error) { return parseName("tools mode", name, ToolsModes()) }
+func ParseToolsMode(name string) (ToolsMode, error) {
+	return parseName("tools mode", name, ToolsModes())
+}
 
 // OffersTools reports whether requests in this mode offer the model tools.
 func (m ToolsMode) OffersTools() bool { return m != ToolsNone }

@@ -123,29 +123,32 @@ func (Done) Type() string           { return "done" }
 //
 //	{"type":"text","text":"…"}
 //	{"type":"retry","attempt":1,"status":429,"wait_ms":1000,"message":"…"}
-//	{"type":"error","status":401,"code":"invalid_api_key","message":"…"}
+//	{"type":"error","kind":"http","status":401,"code":"invalid_api_key","message":"…"}
+//
+// The encoding is also the storage format: UnmarshalEvent gives back an
+// equal event (reflect.DeepEqual) for every event type, with three
+// normalisations. A RateLimit's Reset comes back in UTC without a
+// monotonic clock reading (the same instant); an Error's Cause, the
+// in-process Go error, is not encoded (its text is in Message, already
+// redacted); and an Error without an APIError comes back as a stream
+// error saying "unknown error". Durations keep nanoseconds: wait_ms and
+// retry_after_ms stay whole milliseconds for scripts, and wait_ns and
+// retry_after_ns carry the exact value when it has a fraction of a
+// millisecond.
 func MarshalEvent(ev Event) ([]byte, error) {
 	switch e := ev.(type) {
 	case Retry:
-		return json.Marshal(struct {
-			Type string `json:"type"`
-			Retry
-			WaitMS int64 `json:"wait_ms"`
-		}{"retry", e, e.Wait.Milliseconds()})
+		return json.Marshal(wireRetry{"retry", e, e.Wait.Milliseconds(), subMillisecond(e.Wait)})
 	case Error:
 		ae := e.Err
 		if ae == nil {
 			ae = &APIError{Kind: KindStream, Message: "unknown error"}
 		}
-		return json.Marshal(struct {
-			Type       string `json:"type"`
-			Kind       string `json:"kind"`
-			Status     int    `json:"status,omitempty"`
-			Code       string `json:"code,omitempty"`
-			Title      string `json:"title,omitempty"`
-			Message    string `json:"message"`
-			RetryAfter int64  `json:"retry_after_ms,omitempty"`
-		}{"error", string(ae.Kind), ae.Status, ae.Code, ae.Title, ae.Message, ae.RetryAfter.Milliseconds()})
+		return json.Marshal(wireError{
+			Type: "error", Kind: string(ae.Kind), Status: ae.Status, Code: ae.Code, ErrorType: ae.Type,
+			Title: ae.Title, Message: ae.Message, RetryAfterMS: ae.RetryAfter.Milliseconds(),
+			RetryAfterNS: subMillisecond(ae.RetryAfter), Partial: ae.Partial,
+		})
 	case ToolCallEvent:
 		return json.Marshal(struct {
 			Type string `json:"type"`
@@ -160,7 +163,7 @@ func MarshalEvent(ev Event) ([]byte, error) {
 			Reset     string `json:"reset,omitempty"`
 		}{Type: "ratelimit", Scope: e.Scope, Limit: e.Limit, Remaining: e.Remaining}
 		if !e.Reset.IsZero() {
-			out.Reset = e.Reset.UTC().Format(time.RFC3339)
+			out.Reset = e.Reset.UTC().Format(time.RFC3339Nano)
 		}
 		return json.Marshal(out)
 	case nil:
@@ -178,7 +181,51 @@ func MarshalEvent(ev Event) ([]byte, error) {
 	return append([]byte(tag+","), body[1:]...), nil
 }
 
-// UnmarshalEvent decodes what MarshalEvent wrote.
+// wireRetry is a Retry event on the wire: Wait as whole milliseconds,
+// and as nanoseconds when it has a fraction of a millisecond.
+type wireRetry struct {
+	Type string `json:"type"`
+	Retry
+	WaitMS int64 `json:"wait_ms"`
+	WaitNS int64 `json:"wait_ns,omitempty"`
+}
+
+// wireError is an Error event on the wire. The APIError's Type is
+// "error_type" because "type" names the event.
+type wireError struct {
+	Type         string `json:"type"`
+	Kind         string `json:"kind"`
+	Status       int    `json:"status,omitempty"`
+	Code         string `json:"code,omitempty"`
+	ErrorType    string `json:"error_type,omitempty"`
+	Title        string `json:"title,omitempty"`
+	Message      string `json:"message"`
+	RetryAfterMS int64  `json:"retry_after_ms,omitempty"`
+	RetryAfterNS int64  `json:"retry_after_ns,omitempty"`
+	Partial      bool   `json:"partial,omitempty"`
+}
+
+// subMillisecond returns d in nanoseconds when it is not a whole number
+// of milliseconds, and 0 (omitted) when it is.
+func subMillisecond(d time.Duration) int64 {
+	if d%time.Millisecond == 0 {
+		return 0
+	}
+	return int64(d)
+}
+
+// duration reads a duration written as whole milliseconds plus, when it
+// had a fraction of a millisecond, exact nanoseconds.
+func duration(ms, ns int64) time.Duration {
+	if ns != 0 {
+		return time.Duration(ns)
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
+// UnmarshalEvent decodes one event MarshalEvent wrote (see there for what
+// comes back unchanged). Fields it does not know are ignored, so lines
+// written by a later version still decode; an unknown type is an error.
 func UnmarshalEvent(data []byte) (Event, error) {
 	var head struct {
 		Type string `json:"type"`
@@ -186,64 +233,59 @@ func UnmarshalEvent(data []byte) (Event, error) {
 	if err := json.Unmarshal(data, &head); err != nil {
 		return nil, fmt.Errorf("provider: decode event: %w", err)
 	}
+	var ev Event
 	var err error
 	switch head.Type {
 	case "text":
-		var e TextDelta
-		err = json.Unmarshal(data, &e)
-		return e, err
+		ev, err = decodeAs[TextDelta](data)
 	case "reasoning":
-		var e ReasoningDelta
-		err = json.Unmarshal(data, &e)
-		return e, err
+		ev, err = decodeAs[ReasoningDelta](data)
 	case "tool_call":
-		var e ToolCallEvent
-		err = json.Unmarshal(data, &e.ToolCall)
-		return e, err
+		var tc ToolCall
+		tc, err = decodeAs[ToolCall](data)
+		ev = ToolCallEvent{ToolCall: tc}
 	case "tool_result":
-		var e ToolResult
-		err = json.Unmarshal(data, &e)
-		return e, err
+		ev, err = decodeAs[ToolResult](data)
 	case "source":
-		var e Source
-		err = json.Unmarshal(data, &e)
-		return e, err
+		ev, err = decodeAs[Source](data)
 	case "usage":
-		var e Usage
-		err = json.Unmarshal(data, &e)
-		return e, err
+		ev, err = decodeAs[Usage](data)
 	case "ratelimit":
-		var e RateLimit
-		err = json.Unmarshal(data, &e)
-		return e, err
+		var rl RateLimit
+		rl, err = decodeAs[RateLimit](data)
+		if !rl.Reset.IsZero() {
+			rl.Reset = rl.Reset.UTC()
+			if y := rl.Reset.Year(); err == nil && (y < 1 || y > 9999) {
+				err = fmt.Errorf("reset %s is out of range", rl.Reset)
+			}
+		}
+		ev = rl
 	case "retry":
-		var e struct {
-			Retry
-			WaitMS int64 `json:"wait_ms"`
-		}
-		err = json.Unmarshal(data, &e)
-		e.Retry.Wait = time.Duration(e.WaitMS) * time.Millisecond
-		return e.Retry, err
+		var w wireRetry
+		w, err = decodeAs[wireRetry](data)
+		w.Retry.Wait = duration(w.WaitMS, w.WaitNS)
+		ev = w.Retry
 	case "started":
-		var e Started
-		err = json.Unmarshal(data, &e)
-		return e, err
+		ev, err = decodeAs[Started](data)
 	case "error":
-		var e struct {
-			Kind       string `json:"kind"`
-			Status     int    `json:"status"`
-			Code       string `json:"code"`
-			Title      string `json:"title"`
-			Message    string `json:"message"`
-			RetryAfter int64  `json:"retry_after_ms"`
-		}
-		err = json.Unmarshal(data, &e)
-		return Error{Err: &APIError{Kind: ErrorKind(e.Kind), Status: e.Status, Code: e.Code, Title: e.Title,
-			Message: e.Message, RetryAfter: time.Duration(e.RetryAfter) * time.Millisecond}}, err
+		var w wireError
+		w, err = decodeAs[wireError](data)
+		ev = Error{Err: &APIError{Kind: ErrorKind(w.Kind), Status: w.Status, Code: w.Code, Type: w.ErrorType,
+			Title: w.Title, Message: w.Message, RetryAfter: duration(w.RetryAfterMS, w.RetryAfterNS), Partial: w.Partial}}
 	case "done":
-		var e Done
-		err = json.Unmarshal(data, &e)
-		return e, err
+		ev, err = decodeAs[Done](data)
+	default:
+		return nil, fmt.Errorf("provider: unknown event type %q", head.Type)
 	}
-	return nil, fmt.Errorf("provider: unknown event type %q", head.Type)
+	if err != nil {
+		return nil, fmt.Errorf("provider: decode %s event: %w", head.Type, err)
+	}
+	return ev, nil
+}
+
+// decodeAs decodes data into a new T.
+func decodeAs[T any](data []byte) (T, error) {
+	var v T
+	err := json.Unmarshal(data, &v)
+	return v, err
 }

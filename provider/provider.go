@@ -42,6 +42,12 @@ type ToolCall struct {
 	ID        string `json:"id"`
 	Name      string `json:"name"`
 	Arguments string `json:"arguments"`
+	// Opaque is data the dialect that produced the call needs back when
+	// the conversation continues: Gemini's thought signature, without
+	// which Gemini 3 refuses the next request. It travels with the call
+	// (and so is stored with the conversation); Parley never shows or
+	// interprets it, and other dialects ignore it.
+	Opaque string `json:"opaque,omitempty"`
 }
 
 // Tool is a function the model may call.

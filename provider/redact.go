@@ -50,7 +50,7 @@ func (g *guard) event(ev Event) {
 	g.flushText()
 	switch e := ev.(type) {
 	case ToolCallEvent:
-		e.ID, e.Name, e.Arguments = g.clean(e.ID), g.clean(e.Name), g.clean(e.Arguments)
+		e.ID, e.Name, e.Arguments, e.Opaque = g.clean(e.ID), g.clean(e.Name), g.clean(e.Arguments), g.clean(e.Opaque)
 		ev = e
 	case ToolResult:
 		e.Output = g.clean(e.Output)

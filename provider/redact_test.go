@@ -14,7 +14,7 @@ func TestGuardRedactsEverywhere(t *testing.T) {
 	emit(TextDelta{Text: "CRET-123456 ok, and s"}) // "s" could begin the key: held
 	emit(ReasoningDelta{Text: "thinking about " + key})
 	emit(TextDelta{Text: "o on"})
-	emit(ToolCallEvent{ToolCall: ToolCall{ID: "c", Name: "f", Arguments: `{"k":"` + key + `"}`}})
+	emit(ToolCallEvent{ToolCall: ToolCall{ID: "c", Name: "f", Arguments: `{"k":"` + key + `"}`, Opaque: "sig" + key}})
 	emit(Retry{Message: "bad key " + key})
 	emit(Error{Err: &APIError{Kind: KindStream, Message: "key " + key + " was revoked"}})
 

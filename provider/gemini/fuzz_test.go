@@ -28,7 +28,7 @@ func FuzzDecoder(f *testing.F) {
 				terminal++
 			}
 		}
-		d := newDecoder(emit, func(string, string) {})
+		d := newDecoder(emit)
 		_ = provider.Finish(emit, d.run(context.Background(), tr, bytes.NewReader(body)))
 		if terminal != 1 || after {
 			t.Fatalf("terminal events = %d, events after the end = %v", terminal, after)

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/parley-chat/parley/provider"
 )
@@ -21,21 +20,11 @@ import (
 // maxModelPages bounds pagination of the model list.
 const maxModelPages = 1000
 
-// maxSignatures bounds the remembered thought signatures.
-const maxSignatures = 4096
-
 // Provider is a Gemini-compatible gateway. It is safe for concurrent use.
 type Provider struct {
 	name string
 	ep   *provider.Endpoint
 	tr   *provider.Transport
-
-	// signatures remembers the thoughtSignature Gemini attached to each
-	// function call it made, by call id, because Gemini 3 refuses a
-	// conversation whose earlier function calls come back without theirs.
-	mu         sync.Mutex
-	signatures map[string]string
-	sigOrder   []string
 }
 
 // New validates opts and returns the dialect's Provider.
@@ -48,8 +37,7 @@ func New(opts provider.Options) (*Provider, error) {
 	if name == "" {
 		name = string(provider.DialectGemini)
 	}
-	return &Provider{name: name, ep: ep, tr: provider.NewTransport(opts),
-		signatures: map[string]string{}}, nil
+	return &Provider{name: name, ep: ep, tr: provider.NewTransport(opts)}, nil
 }
 
 // Name returns the profile name.
@@ -76,7 +64,7 @@ func (p *Provider) Stream(ctx context.Context, req *provider.Request, emit func(
 	if strings.TrimPrefix(req.Model, "models/") == "" {
 		return provider.Finish(emit, &provider.APIError{Kind: provider.KindStream, Title: "bad request", Message: "no model given"})
 	}
-	body, err := p.buildBody(req)
+	body, err := buildBody(req)
 	if err != nil {
 		return provider.Finish(emit, &provider.APIError{Kind: provider.KindStream, Title: "bad request", Message: err.Error()})
 	}
@@ -92,36 +80,16 @@ func (p *Provider) Stream(ctx context.Context, req *provider.Request, emit func(
 	}
 	defer resp.Body.Close()
 	emit(provider.Started{Status: resp.StatusCode})
-	d := newDecoder(emit, p.remember)
+	d := newDecoder(emit)
 	return p.tr.ReadAnswer(ctx, emit, resp,
 		func(body io.Reader) *provider.APIError { return d.run(ctx, p.tr, body) }, d.whole, d.fail)
 }
 
-// remember keeps a call's thought signature for the next request.
-func (p *Provider) remember(id, sig string) {
-	if id == "" || sig == "" {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, ok := p.signatures[id]; !ok {
-		p.sigOrder = append(p.sigOrder, id)
-	}
-	p.signatures[id] = sig
-	for len(p.sigOrder) > maxSignatures {
-		delete(p.signatures, p.sigOrder[0])
-		p.sigOrder = p.sigOrder[1:]
-	}
-}
-
-func (p *Provider) signature(id string) string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.signatures[id]
-}
-
-// buildBody maps a dialect-neutral request to generateContent's body.
-func (p *Provider) buildBody(req *provider.Request) ([]byte, error) {
+// buildBody maps a dialect-neutral request to generateContent's body. A
+// function call goes back with the thought signature it came with (kept
+// in ToolCall.Opaque), because Gemini 3 refuses a conversation whose
+// earlier function calls come back without theirs.
+func buildBody(req *provider.Request) ([]byte, error) {
 	var g generateRequest
 	var sys []part
 	callNames := map[string]string{}
@@ -142,7 +110,7 @@ func (p *Provider) buildBody(req *provider.Request) ([]byte, error) {
 				callNames[tc.ID] = tc.Name
 				c.Parts = append(c.Parts, part{
 					FunctionCall:     &functionCall{Name: tc.Name, Args: argsObject(tc.Arguments)},
-					ThoughtSignature: p.signature(tc.ID),
+					ThoughtSignature: tc.Opaque,
 				})
 			}
 			if len(c.Parts) == 0 {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -172,11 +173,16 @@ func recordedHeaders(path string) http.Header {
 // expected is what an independent, simple reader finds in a recording.
 type expected struct {
 	Text, Reasoning string
-	Calls           []struct {
-		Name string
-		Args any
-	}
-	Error bool
+	Calls           []wantCall
+	Error           bool
+}
+
+// wantCall is a function call as the simple reader finds it, with the
+// thought signature its part carried.
+type wantCall struct {
+	Name string
+	Args any
+	Sig  string
 }
 
 // readRecording folds a recording with none of the provider's code: each
@@ -186,15 +192,12 @@ type expected struct {
 func readRecording(t *testing.T, body []byte) expected {
 	var e expected
 	var cur map[string]any
-	curName := ""
+	curName, curSig := "", ""
 	closeCur := func() {
 		if curName != "" {
-			e.Calls = append(e.Calls, struct {
-				Name string
-				Args any
-			}{curName, cur})
+			e.Calls = append(e.Calls, wantCall{curName, cur, curSig})
 		}
-		curName, cur = "", nil
+		curName, cur, curSig = "", nil, ""
 	}
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(nil, 1<<24)
@@ -231,6 +234,7 @@ func readRecording(t *testing.T, body []byte) expected {
 				if fc, ok := pm["functionCall"].(map[string]any); ok {
 					name, _ := fc["name"].(string)
 					cont, _ := fc["willContinue"].(bool)
+					sig, _ := pm["thoughtSignature"].(string)
 					switch {
 					case name != "" && !cont:
 						closeCur()
@@ -238,14 +242,14 @@ func readRecording(t *testing.T, body []byte) expected {
 						if args == nil {
 							args = map[string]any{}
 						}
-						e.Calls = append(e.Calls, struct {
-							Name string
-							Args any
-						}{name, args})
+						e.Calls = append(e.Calls, wantCall{name, args, sig})
 					case name != "":
 						closeCur()
-						curName, cur = name, map[string]any{}
+						curName, cur, curSig = name, map[string]any{}, sig
 					default:
+						if curSig == "" {
+							curSig = sig
+						}
 						for _, pa := range asSlice(fc["partialArgs"]) {
 							pam := pa.(map[string]any)
 							setPath(cur, pam["jsonPath"].(string), pam["stringValue"])
@@ -356,6 +360,10 @@ func TestRecordedStreams(t *testing.T) {
 				}
 				if c.Name != want.Calls[i].Name || !reflect.DeepEqual(got, want.Calls[i].Args) || c.ID == "" {
 					t.Errorf("call %d = %+v, want %s %v", i, c, want.Calls[i].Name, want.Calls[i].Args)
+				}
+				// The thought signature travels on the call, exactly.
+				if c.Opaque != want.Calls[i].Sig {
+					t.Errorf("call %d signature %q, want %q", i, c.Opaque, want.Calls[i].Sig)
 				}
 			}
 			if want.Error != (s.Err != nil) {
@@ -522,6 +530,127 @@ func TestThoughtSignatureSentBack(t *testing.T) {
 	if body := string(g.requests()[1].Body); !strings.Contains(body, `{"thoughtSignature":"SIG123","functionCall":{"name":"now","args":{}}}`) {
 		t.Errorf("second request lost the thought signature: %s", body)
 	}
+}
+
+// TestThoughtSignatureSurvivesStorage replays the recorded Gemini 3
+// exchange: the function call's thought signature travels on the tool
+// call through the event encoding (as a store keeps it), and a fresh
+// provider, with nothing in memory, sends it back as the recorded
+// follow-up request did, then reads the recorded answer.
+func TestThoughtSignatureSurvivesStorage(t *testing.T) {
+	dir := fixtures.Dir(t, "gemini-sse")
+	first := fixtureBody(t, filepath.Join(dir, "gemini-3-pro-function-call-thought-signature.sse"))
+	second := fixtureBody(t, filepath.Join(dir, "gemini-3-pro-text-after-function-response.sse"))
+	var meta struct {
+		Request struct {
+			Body struct {
+				Contents []struct {
+					Role  string `json:"role"`
+					Parts []struct {
+						FunctionCall *struct {
+							Name string `json:"name"`
+						} `json:"functionCall"`
+						ThoughtSignature string `json:"thoughtSignature"`
+					} `json:"parts"`
+				} `json:"contents"`
+			} `json:"body"`
+		} `json:"request"`
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "gemini-3-pro-text-after-function-response.meta.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &meta); err != nil {
+		t.Fatal(err)
+	}
+	var wantName, wantSig string
+	for _, c := range meta.Request.Body.Contents {
+		for _, p := range c.Parts {
+			if p.FunctionCall != nil {
+				wantName, wantSig = p.FunctionCall.Name, p.ThoughtSignature
+			}
+		}
+	}
+	if wantSig == "" {
+		t.Fatal("the recorded follow-up request has no thought signature")
+	}
+
+	n := 0
+	g := newGateway(t, func(w http.ResponseWriter, r *http.Request) {
+		n++
+		w.Header().Set("Content-Type", "text/event-stream")
+		if n == 1 {
+			w.Write(first)
+		} else {
+			w.Write(second)
+		}
+	})
+	req := &provider.Request{Model: "gemini-3-pro-preview", Messages: []provider.Message{
+		{Role: provider.RoleUser, Content: "What is the capital of the user country? Call the tool"}}}
+	var stored [][]byte
+	err = newProvider(t, g.srv.URL+"/v1beta").Stream(context.Background(), req, func(ev provider.Event) {
+		b, err := provider.MarshalEvent(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, b)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Restore the turn from its stored events.
+	var calls []provider.ToolCall
+	for _, b := range stored {
+		ev, err := provider.UnmarshalEvent(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc, ok := ev.(provider.ToolCallEvent); ok {
+			calls = append(calls, tc.ToolCall)
+		}
+	}
+	if len(calls) != 1 || calls[0].Name != wantName || calls[0].Opaque == "" {
+		t.Fatalf("restored calls %+v", calls)
+	}
+	req.Messages = append(req.Messages,
+		provider.Message{Role: provider.RoleAssistant, ToolCalls: calls},
+		provider.Message{Role: provider.RoleTool, ToolCallID: calls[0].ID, Name: calls[0].Name, Content: `{"return_value":"Mexico"}`})
+	s := stream(t, newProvider(t, g.srv.URL+"/v1beta"), req)
+	if s.Err != nil || s.Text != "The capital of Mexico is Mexico City." {
+		t.Errorf("follow-up: text %q err %v", s.Text, s.Err)
+	}
+
+	var body generateRequest
+	if err := json.Unmarshal(g.requests()[1].Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	var gotSig string
+	for _, c := range body.Contents {
+		for _, p := range c.Parts {
+			if p.FunctionCall != nil && p.FunctionCall.Name == wantName {
+				gotSig = p.ThoughtSignature
+			}
+		}
+	}
+	// The recording's client re-encoded the signature as URL-safe base64;
+	// the bytes are what Gemini checks.
+	if decodeSig(t, gotSig) == nil || !bytes.Equal(decodeSig(t, gotSig), decodeSig(t, wantSig)) {
+		t.Errorf("signature sent back\n got %q\nwant the bytes of %q", gotSig, wantSig)
+	}
+}
+
+// decodeSig decodes a thought signature written in standard or URL-safe
+// base64.
+func decodeSig(t *testing.T, s string) []byte {
+	t.Helper()
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			return b
+		}
+	}
+	t.Errorf("signature %q is not base64", s)
+	return nil
 }
 
 func TestHTTPErrorBody(t *testing.T) {

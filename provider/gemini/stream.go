@@ -56,10 +56,9 @@ type streamCall struct {
 // keeps the partial answer on failure and never emits a function call
 // whose streamed arguments were cut off.
 type decoder struct {
-	emit     func(provider.Event)
-	remember func(id, sig string)
-	prefix   string
-	n        int // function calls emitted
+	emit   func(provider.Event)
+	prefix string
+	n      int // function calls emitted
 
 	pending *streamCall
 	usage   *provider.Usage
@@ -69,13 +68,10 @@ type decoder struct {
 	partial bool
 }
 
-func newDecoder(emit func(provider.Event), remember func(id, sig string)) *decoder {
+func newDecoder(emit func(provider.Event)) *decoder {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	if remember == nil {
-		remember = func(string, string) {}
-	}
-	return &decoder{emit: emit, remember: remember, prefix: hex.EncodeToString(b[:])}
+	return &decoder{emit: emit, prefix: hex.EncodeToString(b[:])}
 }
 
 // run reads an SSE body to its end and returns nil after emitting Done,
@@ -269,9 +265,8 @@ func (d *decoder) emitCall(id, name, args, sig string) {
 	if id == "" {
 		id = fmt.Sprintf("call_%s_%d", d.prefix, d.n)
 	}
-	d.remember(id, sig)
 	d.partial = true
-	d.emit(provider.ToolCallEvent{ToolCall: provider.ToolCall{ID: id, Name: name, Arguments: args}})
+	d.emit(provider.ToolCallEvent{ToolCall: provider.ToolCall{ID: id, Name: name, Arguments: args, Opaque: sig}})
 }
 
 func (d *decoder) source(url, title string) { d.sources.Emit(d.emit, url, title) }
