@@ -1,4 +1,4 @@
-// Package demo is the demo gateway built into Parley: an OpenAI-compatible
+// Package demogw is the demo gateway built into Parley: an OpenAI-compatible
 // chat, models and images API served on loopback, so `parley --demo` shows
 // every feature with no key and no network, and end-to-end tests have a
 // deterministic gateway to talk to.
@@ -9,7 +9,7 @@
 // response; 429 with Retry-After when a window is exhausted or when a request
 // is held in the simulated queue. Answers are chosen by keywords in the last
 // user message and streamed at a natural pace unless Options say otherwise.
-package demo
+package demogw
 
 import (
 	"bytes"
