@@ -79,13 +79,6 @@ func dropRune(r rune) bool {
 		r >= 0x2066 && r <= 0x2069
 }
 
-// Sequence kinds.
-const (
-	seqNone = iota
-	seqCSI
-	seqString // OSC, DCS, APC, PM, SOS: runs to ST (or BEL for OSC)
-)
-
 func filter(s string, start int, line bool) string {
 	var b strings.Builder
 	b.Grow(len(s))

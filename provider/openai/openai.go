@@ -68,6 +68,9 @@ func buildBody(req *provider.Request, stream bool) ([]byte, error) {
 	cr := chatRequest{Temperature: req.Temperature, TopP: req.TopP}
 	cr.Model = req.Model
 	cr.Stream = stream
+	// The seed gateways document max_tokens, not max_completion_tokens
+	// (which go-openai prefers and some OpenAI-compatible gateways reject).
+	//lint:ignore SA1019 max_tokens is the field the seed gateways accept
 	cr.MaxTokens = req.MaxTokens
 	cr.Stop = req.Stop
 	if stream {

@@ -110,8 +110,7 @@ type decoder struct {
 	usage    *provider.Usage
 	sources  provider.Sources
 	partial  bool // some answer content has been emitted
-	started  bool
-	noIndexN int // calls seen without an index
+	noIndexN int  // calls seen without an index
 }
 
 func newDecoder(emit func(provider.Event)) *decoder {
