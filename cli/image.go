@@ -48,7 +48,8 @@ its models, else ` + imagefile.DefaultModel + `.`,
 			defer t.close()
 			gen, ok := t.provider.(provider.ImageGenerator)
 			if !ok {
-				return usageErrorf("provider %s speaks the %s dialect, which has no image endpoint: image generation needs an OpenAI-compatible gateway (dialect openai)", t.name, t.dialect)
+				return usageErrorf("provider %s speaks the %s dialect, which has no image endpoint: image generation needs an OpenAI-compatible gateway (dialect %s)",
+					t.name, t.dialect, provider.DialectOpenAI)
 			}
 			model := imagefile.ModelFor(t.settings.Model, t.models)
 			if cmd.Flags().Changed("model") {

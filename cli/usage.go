@@ -19,7 +19,7 @@ func (a *app) usageCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "usage",
 		Short: "Show the account's usage (native REST gateways)",
-		Long: `Show the usage metrics a native REST gateway (dialect cuadra) reports at
+		Long: `Show the usage metrics a native REST gateway (dialect ` + string(provider.DialectCuadra) + `) reports at
 GET {base}/usage, as a table of values or, with --output json, as the gateway
 sent them.`,
 		Args: cobra.NoArgs,
@@ -35,7 +35,8 @@ sent them.`,
 			defer t.close()
 			p, ok := t.provider.(provider.UsageReporter)
 			if !ok {
-				return usageErrorf("provider %s speaks the %s dialect, which has no usage endpoint: parley usage needs a native REST gateway (dialect cuadra)", t.name, t.dialect)
+				return usageErrorf("provider %s speaks the %s dialect, which has no usage endpoint: parley usage needs a native REST gateway (dialect %s)",
+					t.name, t.dialect, provider.DialectCuadra)
 			}
 			rep, err := p.Usage(ctx)
 			if err != nil {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parley-chat/parley/provider"
 )
 
 func env(kv ...string) func(string) string {
@@ -112,5 +114,54 @@ func TestDefaultDir(t *testing.T) {
 	os.WriteFile(filepath.Join(home2, "Pictures"), nil, 0o644)
 	if got := DefaultDir(env("HOME", home2)); got != "." {
 		t.Errorf("a Pictures file was taken for a folder: %q", got)
+	}
+}
+
+// TestSave: the one function /image and parley image save with writes
+// each image under a fresh name with its own extension, stops at the
+// first one that is not an image, and keeps what it saved before it.
+func TestSave(t *testing.T) {
+	var p, j bytes.Buffer
+	png.Encode(&p, image.NewGray(image.Rect(0, 0, 1, 1)))
+	jpeg.Encode(&j, image.NewGray(image.Rect(0, 0, 1, 1)), nil)
+	dir := filepath.Join(t.TempDir(), "new", "folder")
+	if err := MakeDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	stamp := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	// A file with the first image's name already exists: it is kept.
+	if err := os.WriteFile(filepath.Join(dir, BaseName(stamp, 1)+".png"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	imgs := []provider.Image{
+		{Data: p.Bytes(), RevisedPrompt: "a grey dot"},
+		{Data: j.Bytes()},
+		{Data: []byte("<html>not an image</html>")},
+		{Data: p.Bytes()},
+	}
+	saved, err := Save(dir, stamp, imgs)
+	if err == nil || !strings.HasPrefix(err.Error(), "image 3: ") {
+		t.Errorf("err = %v, want one naming image 3", err)
+	}
+	if len(saved) != 2 {
+		t.Fatalf("saved %+v", saved)
+	}
+	if saved[0].Path != filepath.Join(dir, BaseName(stamp, 1)+"-2.png") || saved[0].Ext != ".png" ||
+		saved[0].Image.RevisedPrompt != "a grey dot" {
+		t.Errorf("first %+v", saved[0])
+	}
+	if saved[1].Path != filepath.Join(dir, BaseName(stamp, 2)+".jpg") || saved[1].Ext != ".jpg" {
+		t.Errorf("second %+v", saved[1])
+	}
+	for _, s := range saved {
+		if got, err := os.ReadFile(s.Path); err != nil || !bytes.Equal(got, s.Image.Data) {
+			t.Errorf("%s: %v", s.Path, err)
+		}
+	}
+	if mine, _ := os.ReadFile(filepath.Join(dir, BaseName(stamp, 1)+".png")); string(mine) != "mine" {
+		t.Error("an existing file was overwritten")
+	}
+	if err := MakeDir(filepath.Join(dir, BaseName(stamp, 2)+".jpg", "sub")); err == nil || !strings.Contains(err.Error(), "cannot create the image folder") {
+		t.Errorf("MakeDir under a file: %v", err)
 	}
 }

@@ -200,8 +200,8 @@ func parseImageArg(arg string) (model, prompt string, err error) {
 func (m *Model) runImage(p *Pane, arg string) tea.Cmd {
 	gen, ok := m.opts.Provider.(provider.ImageGenerator)
 	if !ok {
-		m.setFlash(fmt.Sprintf("/image needs an OpenAI-compatible gateway (dialect openai); %s speaks the %s dialect",
-			m.providerLabel(), m.opts.Provider.Dialect()), true)
+		m.setFlash(fmt.Sprintf("/image needs an OpenAI-compatible gateway (dialect %s); %s speaks the %s dialect",
+			provider.DialectOpenAI, m.providerLabel(), m.opts.Provider.Dialect()), true)
 		return nil
 	}
 	model, prompt, err := parseImageArg(arg)
@@ -299,8 +299,8 @@ func (m *Model) onImageResult(msg imageResultMsg) {
 func (m *Model) runUsage(p *Pane) tea.Cmd {
 	u, ok := m.opts.Provider.(provider.UsageReporter)
 	if !ok {
-		m.setFlash(fmt.Sprintf("/usage needs a native REST gateway (dialect cuadra); %s speaks the %s dialect",
-			m.providerLabel(), m.opts.Provider.Dialect()), true)
+		m.setFlash(fmt.Sprintf("/usage needs a native REST gateway (dialect %s); %s speaks the %s dialect",
+			provider.DialectCuadra, m.providerLabel(), m.opts.Provider.Dialect()), true)
 		return nil
 	}
 	if m.tasks[taskUsage] != nil {
@@ -343,18 +343,16 @@ func (m *Model) onUsageResult(msg usageResultMsg) {
 
 // ---- the model list
 
-// errNoModelList is the model list's error for a provider that cannot
-// list models.
-var errNoModelList = errors.New("this gateway cannot list its models")
-
-// fetchModels asks the gateway for its models, once at a time.
+// fetchModels asks the gateway for its models, once at a time. A
+// provider that cannot list models answers with an empty list, so the
+// profile's models are all there is.
 func (m *Model) fetchModels() tea.Cmd {
 	if m.tasks[taskModels] != nil {
 		return nil
 	}
 	lister, ok := m.opts.Provider.(provider.ModelLister)
 	if !ok {
-		return func() tea.Msg { return modelsResultMsg{err: errNoModelList} }
+		return func() tea.Msg { return modelsResultMsg{} }
 	}
 	ctx := m.startTask(taskModels, "listing models")
 	return func() tea.Msg {
