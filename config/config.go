@@ -323,8 +323,9 @@ func Parse(path string, data []byte) (*Config, error) {
 }
 
 // checkUTF8 refuses text that is not UTF-8 (TOML must be), naming the
-// line and column of the first bad byte; the TOML parser would report it
-// as a puzzling syntax error.
+// line and column of the first bad byte, with the same message wherever
+// the byte is (the TOML parser words it by where it stood, and may blame
+// the key before it).
 func checkUTF8(path string, data []byte) error {
 	if utf8.Valid(data) {
 		return nil

@@ -140,6 +140,7 @@ func TestParseErrors(t *testing.T) {
 		{"provider not a table", "providers.a = 3\n", 1, []string{"c.toml:1:"}},
 		{"max_retries over the cap", "max_retries = 101\n", 1, []string{"max_retries must be between 0 and 100"}},
 		{"bad top_p", "[defaults]\ntop_p = 1.5\n", 2, []string{"top_p must be between 0 and 1"}},
+		{"temperature not a number", "[defaults]\ntemperature = nan\n", 2, []string{"temperature must be between 0 and 2"}},
 		{"bad header_timeout", "header_timeout = \"0s\"\n", 1, []string{"header_timeout", "must be positive"}},
 		{"invalid UTF-8 in a comment", "theme = \"dark\"\n# caf\xe9 au lait\n", 2, []string{"c.toml:2:", "not valid UTF-8", "0xe9", "column 6"}},
 		{"invalid UTF-8 in a key", "th\xffeme = \"dark\"\n", 1, []string{"c.toml:1:", "not valid UTF-8"}},
