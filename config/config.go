@@ -248,7 +248,7 @@ func Load(explicit string, getenv Getenv) (*Config, error) {
 			return nil, &Error{File: path, Msg: "config file not found"}
 		}
 		if errors.Is(err, errTooLarge) {
-			return nil, &Error{File: path, Msg: fmt.Sprintf("the config file is larger than %d KB; is this the right file?", MaxFileBytes>>10)}
+			return nil, &Error{File: path, Msg: fmt.Sprintf("the config file is larger than %d MB; is this the right file?", MaxFileBytes>>20)}
 		}
 		return nil, &Error{File: path, Msg: "cannot read config file: " + describeIOError(err)}
 	}

@@ -198,7 +198,7 @@ func TestLoadRefusesHugeFiles(t *testing.T) {
 	}
 	_, err := Load(big, env)
 	var ce *Error
-	if !errors.As(err, &ce) || ce.File != big || !strings.Contains(err.Error(), "larger than 1024 KB") {
+	if !errors.As(err, &ce) || ce.File != big || !strings.Contains(err.Error(), "larger than 1 MB") {
 		t.Errorf("big file: %v", err)
 	}
 	// Exactly the limit is fine.
