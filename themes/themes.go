@@ -2,9 +2,17 @@
 // TUI uses, the glamour style for markdown and the chroma style for code.
 // Themes are immutable after construction and safe to share between
 // goroutines; callers must not modify a Theme returned by Lookup.
+//
+// Every text colour of the coloured themes reaches WCAG AA contrast (4.5:1,
+// 3:1 for borders and rules) on the backgrounds the theme is meant for, dark
+// ones from black to #282c34 and light ones from white to #fdf6e3, and on
+// the background a style sets itself. The colours are 256-colour indexes
+// from 16 up or true colours, whose values are the same in every terminal,
+// never the basic 16, which each terminal picks for itself.
 package themes
 
 import (
+	"errors"
 	"fmt"
 	"image/color"
 	"strings"
@@ -12,6 +20,8 @@ import (
 	"charm.land/glamour/v2/ansi"
 	"charm.land/glamour/v2/styles"
 	"charm.land/lipgloss/v2"
+	"github.com/alecthomas/chroma/v2"
+	chromastyles "github.com/alecthomas/chroma/v2/styles"
 )
 
 // Theme is one named set of styles.
@@ -24,8 +34,10 @@ type Theme struct {
 	// no margin and its code blocks have no margin or indent, so code copied
 	// from the screen pastes as valid code.
 	Markdown ansi.StyleConfig
-	// Chroma is the name of the chroma style used to highlight code blocks;
-	// empty means no highlighting (plain text).
+	// Chroma is the name of the chroma style used to highlight code blocks,
+	// registered in chroma's style registry; empty means no highlighting
+	// (plain text). Code is drawn with the style's token colours on the
+	// terminal's own background, never the style's.
 	Chroma string
 	// Color reports whether the theme uses colours at all (false for ascii).
 	Color bool
@@ -43,6 +55,11 @@ type Theme struct {
 	CodeLabel       lipgloss.Style // the "─ [3] go" line above a code block
 	HelpBorder      lipgloss.Style // border of the help overlay
 	Selection       lipgloss.Style // the selected message or list item
+
+	// The prompt editor draws on the terminal's default background: these
+	// styles set a foreground only.
+	InputPrompt      lipgloss.Style // the "> " before each line of the prompt editor
+	InputPlaceholder lipgloss.Style // the hint shown in the empty prompt editor
 }
 
 // Names returns the accepted theme names, including "auto".
@@ -72,8 +89,14 @@ func Lookup(name string, hasDarkBackground bool) (*Theme, error) {
 	case "ascii":
 		return asciiTheme, nil
 	}
-	return nil, fmt.Errorf("themes: unknown theme %q (valid: %s)", name, strings.Join(Names(), ", "))
+	return nil, fmt.Errorf("%w %q (valid: %s)", ErrUnknown, name, strings.Join(Names(), ", "))
 }
+
+// ErrUnknown is wrapped by the error Lookup returns for a name that is not
+// a theme. That error reads as a whole sentence, `unknown theme "x" (valid:
+// auto, dark, light, ascii)`, for a caller to prefix with where the name
+// came from.
+var ErrUnknown = errors.New("unknown theme")
 
 var (
 	dark       = newDark()
@@ -123,45 +146,120 @@ type palette struct {
 	text, dim, accent, user, assistant, ok, warn, bar, border, selection color.Color
 }
 
-// colored builds a coloured theme from a glamour base style, a chroma
-// style and a palette; the dark and light themes differ only in those.
-func colored(name string, dark bool, base ansi.StyleConfig, chroma string, p palette) *Theme {
+// markdownPalette is the colours Parley sets on top of a glamour base
+// style, as glamour colour strings (256-colour indexes).
+type markdownPalette struct {
+	codeBlock    string // code without highlighting
+	h1, h1Bg     string // the top heading's band
+	code, codeBg string // inline code
+	link         string // a link's URL
+	linkText     string // a link's text
+	image        string // an image's URL
+	imageText    string // an image's alt text
+	rule         string // horizontal rules
+}
+
+// recolour returns c with the colours of m. Every colour is a new
+// pointer, so glamour's package-level configs stay untouched.
+func recolour(c ansi.StyleConfig, m markdownPalette) ansi.StyleConfig {
+	str := func(s string) *string { return &s }
+	c.CodeBlock.Color = str(m.codeBlock)
+	c.H1.Color, c.H1.BackgroundColor = str(m.h1), str(m.h1Bg)
+	c.Code.Color, c.Code.BackgroundColor = str(m.code), str(m.codeBg)
+	c.Link.Color = str(m.link)
+	c.LinkText.Color = str(m.linkText)
+	c.Image.Color = str(m.image)
+	c.ImageText.Color = str(m.imageText)
+	c.HorizontalRule.Color = str(m.rule)
+	return c
+}
+
+// colored builds a coloured theme from a glamour base style and its
+// colours, a chroma style and a palette; the dark and light themes differ
+// only in those.
+func colored(name string, dark bool, base ansi.StyleConfig, md markdownPalette, chroma string, p palette) *Theme {
 	return &Theme{
-		Name:            name,
-		Dark:            dark,
-		Markdown:        adapt(base),
-		Chroma:          chroma,
-		Color:           true,
-		UserLabel:       fg(p.user).Bold(true),
-		AssistantLabel:  fg(p.assistant).Bold(true),
-		ReasoningBorder: fg(p.border),
-		ReasoningText:   fg(p.dim).Italic(true),
-		StatusBar:       lipgloss.NewStyle().Foreground(p.text).Background(p.bar),
-		StatusOK:        lipgloss.NewStyle().Foreground(p.ok).Background(p.bar),
-		StatusWarn:      lipgloss.NewStyle().Foreground(p.warn).Background(p.bar).Bold(true),
-		StatusError:     lipgloss.NewStyle().Foreground(lipgloss.Color("231")).Background(lipgloss.Color("160")).Bold(true),
-		Dim:             fg(p.dim),
-		Accent:          fg(p.accent).Bold(true),
-		CodeLabel:       fg(lipgloss.Color("244")),
-		HelpBorder:      fg(p.accent),
-		Selection:       lipgloss.NewStyle().Background(p.selection),
+		Name:             name,
+		Dark:             dark,
+		Markdown:         recolour(adapt(base), md),
+		Chroma:           chroma,
+		Color:            true,
+		UserLabel:        fg(p.user).Bold(true),
+		AssistantLabel:   fg(p.assistant).Bold(true),
+		ReasoningBorder:  fg(p.border),
+		ReasoningText:    fg(p.dim).Italic(true),
+		StatusBar:        lipgloss.NewStyle().Foreground(p.text).Background(p.bar),
+		StatusOK:         lipgloss.NewStyle().Foreground(p.ok).Background(p.bar),
+		StatusWarn:       lipgloss.NewStyle().Foreground(p.warn).Background(p.bar).Bold(true),
+		StatusError:      lipgloss.NewStyle().Foreground(lipgloss.Color("231")).Background(lipgloss.Color("160")).Bold(true),
+		Dim:              fg(p.dim),
+		Accent:           fg(p.accent).Bold(true),
+		CodeLabel:        fg(p.dim),
+		HelpBorder:       fg(p.accent),
+		Selection:        lipgloss.NewStyle().Background(p.selection),
+		InputPrompt:      fg(p.user),
+		InputPlaceholder: fg(p.dim),
 	}
 }
 
+// Parley's chroma styles: monokai and github with the token colours that
+// fall short of 4.5:1 on the theme's backgrounds replaced. Code is drawn
+// without the style's background, so colours that relied on one (github's
+// error token, white whitespace) get a foreground that stands alone.
+var (
+	chromaDark = registerChroma("parley-dark", "monokai", chroma.StyleEntries{
+		chroma.Comment:           "#9a957f",
+		chroma.GenericSubheading: "#9a957f",
+		chroma.KeywordNamespace:  "#ff5f8f",
+		chroma.NameTag:           "#ff5f8f",
+		chroma.Operator:          "#ff5f8f",
+		chroma.GenericDeleted:    "#ff5f8f",
+		chroma.Error:             "#ff5f5f",
+	})
+	chromaLight = registerChroma("parley-light", "github", chroma.StyleEntries{
+		chroma.NameBuiltinPseudo: "#57606a",
+		chroma.Error:             "#82071e",
+		chroma.TextWhitespace:    "#1f2328",
+	})
+)
+
+// registerChroma derives a chroma style from a built-in one, registers it
+// under name and returns the name. It runs once, at package
+// initialisation, before any renderer looks a style up.
+func registerChroma(name, base string, changes chroma.StyleEntries) string {
+	b := chromastyles.Get(base).Builder()
+	for tt, entry := range changes {
+		b.Add(tt, entry)
+	}
+	st, err := b.Build()
+	if err != nil {
+		panic(fmt.Sprintf("themes: chroma style %s: %v", name, err)) // the entries above are constant
+	}
+	st.Name = name
+	chromastyles.Register(st)
+	return name
+}
+
 func newDark() *Theme {
-	return colored("dark", true, styles.DarkStyleConfig, "monokai", palette{
-		text: lipgloss.Color("252"), dim: lipgloss.Color("243"), accent: lipgloss.Color("63"),
+	return colored("dark", true, styles.DarkStyleConfig, markdownPalette{
+		codeBlock: "252", h1: "228", h1Bg: "55", code: "210", codeBg: "236",
+		link: "44", linkText: "42", image: "212", imageText: "249", rule: "244",
+	}, chromaDark, palette{
+		text: lipgloss.Color("252"), dim: lipgloss.Color("246"), accent: lipgloss.Color("105"),
 		user: lipgloss.Color("39"), assistant: lipgloss.Color("212"), ok: lipgloss.Color("42"),
-		warn: lipgloss.Color("214"), bar: lipgloss.Color("236"), border: lipgloss.Color("240"),
+		warn: lipgloss.Color("214"), bar: lipgloss.Color("236"), border: lipgloss.Color("244"),
 		selection: lipgloss.Color("237"),
 	})
 }
 
 func newLight() *Theme {
-	return colored("light", false, styles.LightStyleConfig, "github", palette{
-		text: lipgloss.Color("235"), dim: lipgloss.Color("245"), accent: lipgloss.Color("57"),
-		user: lipgloss.Color("27"), assistant: lipgloss.Color("162"), ok: lipgloss.Color("28"),
-		warn: lipgloss.Color("130"), bar: lipgloss.Color("254"), border: lipgloss.Color("250"),
+	return colored("light", false, styles.LightStyleConfig, markdownPalette{
+		codeBlock: "234", h1: "55", h1Bg: "189", code: "124", codeBg: "254",
+		link: "24", linkText: "23", image: "125", imageText: "240", rule: "245",
+	}, chromaLight, palette{
+		text: lipgloss.Color("235"), dim: lipgloss.Color("242"), accent: lipgloss.Color("57"),
+		user: lipgloss.Color("27"), assistant: lipgloss.Color("162"), ok: lipgloss.Color("22"),
+		warn: lipgloss.Color("94"), bar: lipgloss.Color("254"), border: lipgloss.Color("245"),
 		selection: lipgloss.Color("253"),
 	})
 }
@@ -170,23 +268,25 @@ func newASCII() *Theme {
 	md := adapt(styles.ASCIIStyleConfig)
 	plain := lipgloss.NewStyle()
 	return &Theme{
-		Name:            "ascii",
-		Dark:            true,
-		Markdown:        md,
-		Chroma:          "",
-		Color:           false,
-		UserLabel:       plain.Bold(true),
-		AssistantLabel:  plain.Bold(true),
-		ReasoningBorder: plain,
-		ReasoningText:   plain,
-		StatusBar:       plain,
-		StatusOK:        plain,
-		StatusWarn:      plain.Bold(true),
-		StatusError:     plain.Bold(true).Reverse(true),
-		Dim:             plain,
-		Accent:          plain.Bold(true),
-		CodeLabel:       plain,
-		HelpBorder:      plain,
-		Selection:       plain.Reverse(true),
+		Name:             "ascii",
+		Dark:             true,
+		Markdown:         md,
+		Chroma:           "",
+		Color:            false,
+		UserLabel:        plain.Bold(true),
+		AssistantLabel:   plain.Bold(true),
+		ReasoningBorder:  plain,
+		ReasoningText:    plain,
+		StatusBar:        plain,
+		StatusOK:         plain,
+		StatusWarn:       plain.Bold(true),
+		StatusError:      plain.Bold(true).Reverse(true),
+		Dim:              plain,
+		Accent:           plain.Bold(true),
+		CodeLabel:        plain,
+		HelpBorder:       plain,
+		Selection:        plain.Reverse(true),
+		InputPrompt:      plain,
+		InputPlaceholder: plain,
 	}
 }

@@ -1,10 +1,14 @@
 package themes
 
 import (
+	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
+	"charm.land/glamour/v2/ansi"
 	glamourstyles "charm.land/glamour/v2/styles"
+	"charm.land/lipgloss/v2"
 	"github.com/alecthomas/chroma/v2/styles"
 )
 
@@ -76,18 +80,49 @@ func TestMarkdownStyles(t *testing.T) {
 	}
 }
 
+// TestASCIIHasNoColour checks every style of the ascii theme (the one
+// NO_COLOR selects): no lipgloss style sets a colour, no glamour element
+// has one, and code is not highlighted.
 func TestASCIIHasNoColour(t *testing.T) {
 	th, _ := Lookup("ascii", true)
 	if th.Color || th.Chroma != "" {
 		t.Fatal("ascii theme uses colour")
 	}
-	for i, s := range []string{
-		th.UserLabel.Render("x"), th.StatusBar.Render("x"), th.Dim.Render("x"), th.CodeLabel.Render("x"),
-		th.StatusError.Render("x"), th.Selection.Render("x"), th.Accent.Render("x"),
-	} {
-		if strings.Contains(s, "38;") || strings.Contains(s, "48;") {
-			t.Errorf("ascii style %d renders colour: %q", i, s)
+	v := reflect.ValueOf(*th)
+	styles := 0
+	for i := range v.NumField() {
+		s, ok := v.Field(i).Interface().(lipgloss.Style)
+		if !ok {
+			continue
 		}
+		styles++
+		name := v.Type().Field(i).Name
+		if setColour(s.GetForeground()) != nil || setColour(s.GetBackground()) != nil {
+			t.Errorf("ascii style %s sets a colour", name)
+		}
+		if out := s.Render("x"); strings.Contains(out, "38;") || strings.Contains(out, "48;") {
+			t.Errorf("ascii style %s renders colour: %q", name, out)
+		}
+	}
+	if styles < 15 {
+		t.Fatalf("only %d styles found", styles)
+	}
+	els := map[string]ansi.StylePrimitive{}
+	collectPrimitives("Markdown", reflect.ValueOf(th.Markdown), els)
+	for name, p := range els {
+		if p.Color != nil || p.BackgroundColor != nil {
+			t.Errorf("ascii %s has a colour", name)
+		}
+	}
+}
+
+func TestUnknownThemeMessage(t *testing.T) {
+	_, err := Lookup("neon", true)
+	if !errors.Is(err, ErrUnknown) {
+		t.Fatalf("error %v does not wrap ErrUnknown", err)
+	}
+	if want := `unknown theme "neon" (valid: auto, dark, light, ascii)`; err.Error() != want {
+		t.Errorf("error = %q, want %q", err, want)
 	}
 }
 
@@ -99,6 +134,9 @@ func TestGlamourConfigsNotMutated(t *testing.T) {
 	d := glamourstyles.DarkStyleConfig
 	if d.Document.Margin == nil || *d.Document.Margin == 0 || d.H2.Prefix != "## " {
 		t.Error("glamour's dark style config was modified")
+	}
+	if d.H1.BackgroundColor == nil || *d.H1.BackgroundColor != "63" || *glamourstyles.LightStyleConfig.Code.Color != "203" {
+		t.Error("glamour's colours were overwritten")
 	}
 	if d.CodeBlock.Chroma == nil {
 		t.Error("glamour's dark code block chroma config was cleared")
