@@ -6,6 +6,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textarea"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/parley-chat/parley/themes"
 )
 
@@ -45,12 +46,28 @@ func newInput(th *themes.Theme) input {
 	return input{ta: ta}
 }
 
+// inputStyles styles the editor from the theme: the prompt and the
+// placeholder in the theme's input colours, the text in the terminal's
+// default colours, and no background anywhere (textarea's defaults paint
+// the cursor line black or light grey, a bar on any other background). The
+// cursor keeps the terminal's own colour, which the terminal keeps visible
+// on its background.
 func inputStyles(th *themes.Theme) textarea.Styles {
-	s := textarea.DefaultStyles(th.Dark)
-	if !th.Color {
-		plain := textarea.StyleState{}
-		s.Focused, s.Blurred = plain, plain
+	plain := lipgloss.NewStyle()
+	state := textarea.StyleState{
+		Base:             plain,
+		Text:             plain,
+		CursorLine:       plain,
+		EndOfBuffer:      plain,
+		LineNumber:       th.Dim,
+		CursorLineNumber: th.Dim,
+		Placeholder:      th.InputPlaceholder,
+		Prompt:           th.InputPrompt,
+		Selection:        th.Selection,
 	}
+	s := textarea.Styles{Focused: state, Blurred: state}
+	s.Blurred.Prompt = th.Dim
+	s.Cursor = textarea.CursorStyle{Shape: tea.CursorBlock, Blink: true}
 	return s
 }
 
