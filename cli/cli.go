@@ -177,7 +177,7 @@ API keys are read from the environment or an api_key_cmd, never from flags.`,
 	lf.BoolVarP(&a.f.print, "print", "p", false, "print mode: send PROMPT (and/or stdin), print the answer, exit")
 	lf.StringVar(&a.f.output, "output", "text", "print mode output: text or jsonl")
 	lf.BoolVar(&a.f.showReasoning, "show-reasoning", false, "print mode: write the model's reasoning to stderr")
-	lf.StringVar(&a.f.theme, "theme", "", "chat theme: dark, light or auto")
+	lf.StringVar(&a.f.theme, "theme", "", "chat theme: auto, dark, light or ascii (no colours)")
 	lf.BoolVar(&a.f.hideReasoning, "hide-reasoning", false, "chat: do not show the model's reasoning")
 
 	for _, sub := range subcommands {
