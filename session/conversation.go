@@ -113,6 +113,18 @@ func (c *Conversation) AnswerPendingToolCalls(result string) {
 	}
 }
 
+// AddToolResult records content as the result of the pending tool call
+// with the given id. It reports whether such a call was pending.
+func (c *Conversation) AddToolResult(id, content string) bool {
+	for _, tc := range c.PendingToolCalls() {
+		if tc.ID == id {
+			c.Messages = append(c.Messages, provider.Message{Role: provider.RoleTool, ToolCallID: tc.ID, Name: tc.Name, Content: content})
+			return true
+		}
+	}
+	return false
+}
+
 // AddAssistant appends an assistant message (possibly partial).
 func (c *Conversation) AddAssistant(m provider.Message) {
 	m.Role = provider.RoleAssistant

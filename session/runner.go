@@ -6,15 +6,29 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/parley-chat/parley/provider"
 )
+
+// Stamped is one provider event as its stream emitted it: the run that
+// produced it and the moment the stream's goroutine emitted it. Stamping
+// at the source keeps a timeline true however late the owner gets round
+// to the event, and with several streams at once.
+type Stamped struct {
+	Run   uint64
+	At    time.Time
+	Event provider.Event
+}
 
 // Runner starts streams on one provider. Each stream runs in its own
 // goroutine with a cancellable context.
 type Runner struct {
 	Provider provider.Provider
-	seq      atomic.Uint64
+	// Now stamps the events; nil means time.Now. It is called from the
+	// stream goroutines, so it must be safe for concurrent use.
+	Now func() time.Time
+	seq atomic.Uint64
 }
 
 // NewRunner returns a runner for p.
@@ -24,8 +38,9 @@ func NewRunner(p provider.Provider) *Runner {
 
 // Run is one stream in flight.
 type Run struct {
-	// ID is unique among the runner's runs; the UI uses it to drop events
-	// from a run it has already given up on.
+	// ID is unique among the runner's runs: every event of the run
+	// carries it, so an owner can tell the events of a run it has given
+	// up on.
 	ID     uint64
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -34,13 +49,18 @@ type Run struct {
 }
 
 // Start sends req in a new goroutine and calls emit with every event, in
-// order, from that goroutine. Whatever the provider does, emit sees exactly
-// one terminal event (Done or Error) and nothing after it: a provider that
+// order, from that goroutine, each stamped with the run's ID and the time
+// it was emitted. Whatever the provider does, emit sees exactly one
+// terminal event (Done or Error) and nothing after it: a provider that
 // returns without one gets a synthesized one, and a panic in the provider
 // becomes an Error event.
-func (r *Runner) Start(ctx context.Context, req *provider.Request, emit func(provider.Event)) *Run {
+func (r *Runner) Start(ctx context.Context, req *provider.Request, emit func(Stamped)) *Run {
 	ctx, cancel := context.WithCancel(ctx)
 	run := &Run{ID: r.seq.Add(1), cancel: cancel, done: make(chan struct{})}
+	now := r.Now
+	if now == nil {
+		now = time.Now
+	}
 	go func() {
 		defer close(run.done)
 		defer cancel()
@@ -49,11 +69,8 @@ func (r *Runner) Start(ctx context.Context, req *provider.Request, emit func(pro
 			if ended || ev == nil {
 				return
 			}
-			switch ev.(type) {
-			case provider.Done, provider.Error:
-				ended = true
-			}
-			emit(ev)
+			ended = Terminal(ev)
+			emit(Stamped{Run: run.ID, At: now(), Event: ev})
 		}
 		err := safeStream(ctx, r.Provider, req, send)
 		run.mu.Lock()
@@ -78,10 +95,20 @@ func (r *Runner) Start(ctx context.Context, req *provider.Request, emit func(pro
 	return run
 }
 
+// Terminal reports whether ev ends a stream: Done or Error.
+func Terminal(ev provider.Event) bool {
+	switch ev.(type) {
+	case provider.Done, provider.Error:
+		return true
+	}
+	return false
+}
+
 func safeStream(ctx context.Context, p provider.Provider, req *provider.Request, emit func(provider.Event)) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			ae := &provider.APIError{Kind: provider.KindStream, Title: "internal error", Message: fmt.Sprint(v)}
+			ae := &provider.APIError{Kind: provider.KindStream, Title: "internal error",
+				Message: fmt.Sprintf("the provider failed unexpectedly (%v)", v)}
 			emit(provider.Error{Err: ae})
 			err = ae
 		}

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -214,9 +215,12 @@ func collect(t *testing.T, p provider.Provider, cancel bool) []provider.Event {
 	var mu sync.Mutex
 	var got []provider.Event
 	started := make(chan struct{}, 1)
-	run := NewRunner(p).Start(context.Background(), &provider.Request{}, func(ev provider.Event) {
+	var run *Run
+	var ids []uint64
+	run = NewRunner(p).Start(context.Background(), &provider.Request{}, func(ev Stamped) {
 		mu.Lock()
-		got = append(got, ev)
+		got = append(got, ev.Event)
+		ids = append(ids, ev.Run)
 		mu.Unlock()
 		select {
 		case started <- struct{}{}:
@@ -234,6 +238,11 @@ func collect(t *testing.T, p provider.Provider, cancel bool) []provider.Event {
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	for _, id := range ids {
+		if id != run.ID {
+			t.Fatalf("event stamped with run %d, want %d", id, run.ID)
+		}
+	}
 	return got
 }
 
@@ -257,7 +266,7 @@ func TestRunnerGuaranteesOneTerminalEvent(t *testing.T) {
 				return ok && e.Err.Kind == provider.KindCanceled
 			}},
 		{"panic becomes error", &fakeProvider{events: []provider.Event{text}, panicMsg: "oops"},
-			false, func(ev provider.Event) bool { e, ok := ev.(provider.Error); return ok && e.Err.Message == "oops" }},
+			false, func(ev provider.Event) bool { e, ok := ev.(provider.Error); return ok && strings.Contains(e.Err.Error(), "oops") }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -274,8 +283,8 @@ func TestRunnerGuaranteesOneTerminalEvent(t *testing.T) {
 
 func TestRunnerIDsDistinct(t *testing.T) {
 	r := NewRunner(&fakeProvider{})
-	a := r.Start(context.Background(), &provider.Request{}, func(provider.Event) {})
-	b := r.Start(context.Background(), &provider.Request{}, func(provider.Event) {})
+	a := r.Start(context.Background(), &provider.Request{}, func(Stamped) {})
+	b := r.Start(context.Background(), &provider.Request{}, func(Stamped) {})
 	<-a.Done()
 	<-b.Done()
 	if a.ID == b.ID {

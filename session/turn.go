@@ -18,6 +18,13 @@ type TimedEvent struct {
 // timeline. It is not safe for concurrent use: apply events from one
 // goroutine (they arrive in order from the provider).
 type Turn struct {
+	// ID is the ID of the run that streams the turn (see Run.ID); zero
+	// for a turn made outside a Chat.
+	ID uint64
+	// Superseded is set when /retry replaced the answer this turn gave:
+	// the turn stays on record but its answer left the conversation.
+	Superseded bool
+
 	Start      time.Time
 	FirstToken time.Time // first text or reasoning delta
 	FirstText  time.Time // first answer text delta
@@ -46,6 +53,7 @@ type Turn struct {
 
 	text      strings.Builder
 	reasoning strings.Builder
+	toolBytes int // bytes of the tool calls' names and arguments
 	finished  bool
 }
 
@@ -84,6 +92,7 @@ func (t *Turn) Apply(ev provider.Event, now time.Time) bool {
 	case provider.ToolCallEvent:
 		t.endReasoning(now)
 		t.ToolCalls = append(t.ToolCalls, e.ToolCall)
+		t.toolBytes += len(e.Name) + len(e.Arguments)
 	case provider.ToolResult:
 		t.ToolResults = append(t.ToolResults, e)
 	case provider.Source:
@@ -184,12 +193,12 @@ func (t *Turn) ReasoningTokens() int {
 }
 
 // OutputTokens is the gateway's output token count when it reported one,
-// else an estimate from the streamed text and reasoning.
+// else an estimate from the streamed text, reasoning and tool calls.
 func (t *Turn) OutputTokens() int {
 	if t.HasUsage && t.Usage.OutputTokens > 0 {
 		return t.Usage.OutputTokens
 	}
-	return EstimateTokens(t.text.Len() + t.reasoning.Len())
+	return EstimateTokens(t.text.Len() + t.reasoning.Len() + t.toolBytes)
 }
 
 // TokensPerSecond is the output rate since the first token, at now (or at
