@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/parley-chat/parley/provider"
 	"github.com/parley-chat/parley/sanitize"
+	"github.com/parley-chat/parley/session"
 )
 
 // maxStdinPrompt bounds how much piped input print mode reads.
@@ -31,57 +33,64 @@ func (a *app) runPrint(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	defer t.close()
+	return a.printAnswer(ctx, t.provider, t.settings, prompt)
+}
 
-	req := t.settings.Request([]provider.Message{{Role: provider.RoleUser, Content: prompt}})
+// printAnswer asks for one answer to prompt on a session.Chat and prints
+// its events as they arrive. The chat's runner guarantees exactly one
+// terminal event, even from a provider that panics or returns without
+// one; the finished turn is then the one account of how the request
+// ended, and decides the exit code.
+func (a *app) printAnswer(ctx context.Context, prov provider.Provider, settings session.Settings, prompt string) error {
 	stdout := newRedactWriter(a.env.Stdout, a.secret)
 	stderr := newRedactWriter(a.env.Stderr, a.secret)
-	var p printer
-	if a.f.output == "jsonl" {
-		p = &jsonlPrinter{out: stdout, secret: a.secret}
-	} else {
-		p = &textPrinter{
-			out:           stdout,
-			errOut:        stderr,
-			sanitizeOut:   a.env.StdoutIsTerminal,
-			sanitizeErr:   a.env.StderrIsTerminal,
-			showReasoning: a.f.showReasoning,
-			secret:        a.secret,
-		}
+	p := a.newPrinter(stdout, stderr)
+	events := make(chan session.Stamped, 64)
+	chat := session.NewChat(session.ChatOptions{Provider: prov, Settings: settings,
+		Deliver: func(ev session.Stamped) { events <- ev }})
+	turn, err := chat.Send(ctx, prompt)
+	if err != nil {
+		return failure(err)
 	}
-	var final *provider.APIError
-	streamErr := t.provider.Stream(ctx, req, func(ev provider.Event) {
-		if e, ok := ev.(provider.Error); ok && e.Err != nil {
+	for finished := false; !finished; {
+		ev := <-events
+		if e, ok := ev.Event.(provider.Error); ok && e.Err != nil {
 			e.Err.Redact(a.secret)
-			final = e.Err
 		}
-		p.event(ev)
-	})
+		finished = chat.Handle(ev).Finished
+		p.event(ev.Event)
+	}
 	p.finish()
 	werr := errors.Join(stdout.Flush(), stderr.Flush(), p.writeErr())
-	if streamErr == nil && final == nil {
+	if turn.Err == nil && !turn.Interrupted {
 		if werr != nil {
 			return failure(fmt.Errorf("writing output: %w", werr))
 		}
 		return nil
 	}
-	reported := final != nil
-	if final == nil {
-		var ae *provider.APIError
-		if errors.As(streamErr, &ae) {
-			final = ae
-		} else {
-			final = &provider.APIError{Kind: provider.KindStream, Message: streamErr.Error()}
-		}
-		final.Redact(a.secret)
-	}
 	// The text printer has already reported the error on stderr, in order
 	// with the retry lines; in jsonl mode it is an event on stdout and is
-	// also reported on stderr here.
-	silent := a.f.output == "text" && reported
-	if final.Kind == provider.KindCanceled || ctx.Err() != nil {
+	// also reported on stderr by the caller.
+	silent := a.f.output == "text"
+	if turn.Interrupted || ctx.Err() != nil {
 		return &exitError{code: ExitInterrupted, err: errors.New("interrupted"), silent: silent}
 	}
-	return &exitError{code: ExitFailure, err: errors.New(describeError(final)), silent: silent}
+	return &exitError{code: ExitFailure, err: errors.New(describeError(turn.Err)), silent: silent}
+}
+
+// newPrinter is the printer for the --output format.
+func (a *app) newPrinter(stdout, stderr io.Writer) printer {
+	if a.f.output == "jsonl" {
+		return &jsonlPrinter{out: stdout, secret: a.secret}
+	}
+	return &textPrinter{
+		out:           stdout,
+		errOut:        stderr,
+		sanitizeOut:   a.env.StdoutIsTerminal,
+		sanitizeErr:   a.env.StderrIsTerminal,
+		showReasoning: a.f.showReasoning,
+		secret:        a.secret,
+	}
 }
 
 // readPrompt assembles the prompt: the arguments joined by spaces, the

@@ -26,10 +26,7 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 	}
 	defer t.close()
 	opts := ui.Options{
-		Provider:      t.provider,
-		ProviderName:  t.name,
-		Settings:      t.settings,
-		Models:        t.models,
+		Panes:         []ui.PaneSpec{{Provider: t.provider, ProviderName: t.name, Settings: t.settings, Models: t.models}},
 		Theme:         t.theme,
 		InitialPrompt: strings.TrimSpace(strings.Join(args, " ")),
 		HideReasoning: a.f.hideReasoning,

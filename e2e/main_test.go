@@ -1,6 +1,7 @@
 // Package e2e tests the real parley binary: print mode against loopback
 // gateways, configuration errors, and (in tui_test.go) the chat screen in
-// tmux. TestMain builds the binary once for every test in the package.
+// tmux. TestMain builds the binary once for every test in the package,
+// with the race detector when the tests run with it.
 package e2e
 
 import (
@@ -36,7 +37,11 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	parleyBin = filepath.Join(dir, "parley")
-	build := exec.Command("go", "build", "-o", parleyBin, ".")
+	args := []string{"build", "-o", parleyBin}
+	if raceBuild {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, ".")...)
 	build.Dir = root
 	build.Stdout = os.Stderr
 	build.Stderr = os.Stderr

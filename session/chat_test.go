@@ -48,11 +48,15 @@ func emitAll(evs ...provider.Event) func(int, context.Context, func(provider.Eve
 // recorder is an Observer that writes down what it sees, one line each.
 type recorder struct{ log []string }
 
-func (r *recorder) TurnStarted(c *Chat, t *Turn) { r.log = append(r.log, fmt.Sprintf("started %d", t.ID)) }
+func (r *recorder) TurnStarted(c *Chat, t *Turn) {
+	r.log = append(r.log, fmt.Sprintf("started %d", t.ID))
+}
 func (r *recorder) TurnEvent(c *Chat, t *Turn, ev Stamped) {
 	r.log = append(r.log, fmt.Sprintf("event %d %s", t.ID, ev.Event.Type()))
 }
-func (r *recorder) TurnFinished(c *Chat, t *Turn) { r.log = append(r.log, fmt.Sprintf("finished %d", t.ID)) }
+func (r *recorder) TurnFinished(c *Chat, t *Turn) {
+	r.log = append(r.log, fmt.Sprintf("finished %d", t.ID))
+}
 func (r *recorder) ConversationChanged(c *Chat, what Change) {
 	r.log = append(r.log, "changed "+what.String())
 }

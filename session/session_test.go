@@ -266,7 +266,10 @@ func TestRunnerGuaranteesOneTerminalEvent(t *testing.T) {
 				return ok && e.Err.Kind == provider.KindCanceled
 			}},
 		{"panic becomes error", &fakeProvider{events: []provider.Event{text}, panicMsg: "oops"},
-			false, func(ev provider.Event) bool { e, ok := ev.(provider.Error); return ok && strings.Contains(e.Err.Error(), "oops") }},
+			false, func(ev provider.Event) bool {
+				e, ok := ev.(provider.Error)
+				return ok && strings.Contains(e.Err.Error(), "oops")
+			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -58,8 +58,8 @@ func TestDeltasCoalescedIntoOneRenderPerFrame(t *testing.T) {
 	// and the final screen is one full render of the whole answer.
 	close(p.release)
 	h.update(h.next())
-	if pane.Streaming() || pane.state.Phase != session.PhaseDone {
-		t.Fatalf("done not applied: phase %v", pane.state.Phase)
+	if pane.Streaming() || pane.chat.State().Phase != session.PhaseDone {
+		t.Fatalf("done not applied: phase %v", pane.chat.State().Phase)
 	}
 	it := pane.items[len(pane.items)-1]
 	want, _ := h.m.renderer(pane.width).Render(md, 1)
@@ -104,18 +104,18 @@ func TestCtrlCInterruptsThenQuits(t *testing.T) {
 		}
 	}
 	pane := h.m.focused()
-	if pane.Streaming() || pane.state.Phase != session.PhaseInterrupted {
-		t.Fatalf("phase %v", pane.state.Phase)
+	if pane.Streaming() || pane.chat.State().Phase != session.PhaseInterrupted {
+		t.Fatalf("phase %v", pane.chat.State().Phase)
 	}
 	contains(t, h.plain(), "partial answer", "interrupted")
-	msgs := pane.conv.Messages
+	msgs := pane.chat.Conversation().Messages
 	if len(msgs) != 2 || msgs[1].Content != "partial answer" {
 		t.Fatalf("partial answer not kept in history: %+v", msgs)
 	}
 	// The provider's own cancellation event arrives later and changes nothing.
 	h.pump(10)
 	contains(t, h.plain(), "partial answer", "interrupted")
-	if len(pane.turn.Events) < 2 {
+	if len(pane.chat.Turn().Events) < 2 {
 		t.Fatal("late event not recorded on the timeline")
 	}
 	cmd := h.press('c', tea.ModCtrl)
@@ -175,14 +175,14 @@ func TestNewlineKeys(t *testing.T) {
 	}
 	h.press(tea.KeyEnter, 0)
 	h.pump(10)
-	if got := h.m.focused().conv.Messages[0].Content; got != "a\nb\nc" {
+	if got := h.m.focused().chat.Conversation().Messages[0].Content; got != "a\nb\nc" {
 		t.Fatalf("sent %q", got)
 	}
 }
 
 func TestSlashCommands(t *testing.T) {
 	p := &scriptProvider{events: []provider.Event{provider.TextDelta{Text: "```sh\necho one\n```\n\n```py\nprint(2)\n```"}, provider.Done{}}}
-	h := newHarness(t, p, func(o *Options) { o.Models = []string{"gpt-4o", "gpt-4o-mini", "llama-3"} })
+	h := newHarness(t, p, func(o *Options) { o.Panes[0].Models = []string{"gpt-4o", "gpt-4o-mini", "llama-3"} })
 	// Completion: command names, then model names.
 	h.typeText("/mo")
 	h.press(tea.KeyTab, 0)
@@ -240,8 +240,8 @@ func TestSlashCommands(t *testing.T) {
 	// /new forgets everything.
 	h.send("/new")
 	pane := h.m.focused()
-	if len(pane.conv.Messages) != 0 || len(pane.items) != 0 || pane.conv.Settings.Model != "gpt-4o-mini" {
-		t.Fatalf("after /new: %d messages, %d items", len(pane.conv.Messages), len(pane.items))
+	if len(pane.chat.Conversation().Messages) != 0 || len(pane.items) != 0 || pane.chat.Settings().Model != "gpt-4o-mini" {
+		t.Fatalf("after /new: %d messages, %d items", len(pane.chat.Conversation().Messages), len(pane.items))
 	}
 	h.send("/frobnicate")
 	contains(t, h.plain(), "unknown command /frobnicate")
@@ -387,7 +387,7 @@ func TestHostileStringsNeverReachTheScreen(t *testing.T) {
 		provider.Error{Err: &provider.APIError{Kind: provider.KindHTTP, Status: 500, Title: "T" + hostile,
 			Message: "body " + hostile, Code: "c" + hostile}},
 	}}
-	h := newHarness(t, p, func(o *Options) { o.ProviderName = "prov" + hostile })
+	h := newHarness(t, p, func(o *Options) { o.Panes[0].ProviderName = "prov" + hostile })
 	h.send("hi")
 	h.pump(3)
 	h.frame()
@@ -552,11 +552,11 @@ func TestThemeSelection(t *testing.T) {
 	if h.m.th.Name != "light" {
 		t.Fatalf("auto on a light background: %s", h.m.th.Name)
 	}
-	if _, err := newModel(t.Context(), Options{Theme: "neon"}, func(tea.Msg) {}); err == nil {
+	if _, err := newModel(t.Context(), Options{Panes: []PaneSpec{{}}, Theme: "neon"}, func(tea.Msg) {}); err == nil {
 		t.Fatal("unknown theme accepted")
 	}
 	t.Setenv("NO_COLOR", "1")
-	m, err := newModel(t.Context(), Options{Theme: "dark"}, func(tea.Msg) {})
+	m, err := newModel(t.Context(), Options{Panes: []PaneSpec{{}}, Theme: "dark"}, func(tea.Msg) {})
 	if err != nil || m.th.Name != "ascii" {
 		t.Fatalf("NO_COLOR: %v %v", m.th.Name, err)
 	}

@@ -48,17 +48,18 @@ func BenchmarkStreamFrames(b *testing.B) {
 			var all []time.Duration
 			frames := 0
 			for i := 0; i < b.N; i++ {
-				m, err := newModel(context.Background(), Options{Provider: blockingProvider{}, Theme: "dark",
-					Settings: session.Settings{Model: "m"}}, func(tea.Msg) {})
+				m, err := newModel(context.Background(), Options{Theme: "dark",
+					Panes: []PaneSpec{{Provider: blockingProvider{}, Settings: session.Settings{Model: "m"}}}}, func(tea.Msg) {})
 				if err != nil {
 					b.Fatal(err)
 				}
 				m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 				m.Update(submitMsg{text: "go"})
 				p := m.focused()
+				run := p.chat.Turn().ID
 				for j, ev := range evs {
 					t0 := time.Now()
-					m.Update(paneEventMsg{Pane: p.ID, Gen: p.gen, Event: ev})
+					m.Update(paneEventMsg{Pane: p.ID, Ev: session.Stamped{Run: run, At: time.Now(), Event: ev}})
 					m.View()
 					worstDelta = max(worstDelta, time.Since(t0))
 					if j%64 == 63 {
@@ -72,7 +73,7 @@ func BenchmarkStreamFrames(b *testing.B) {
 						frames++
 					}
 				}
-				m.Update(paneEventMsg{Pane: p.ID, Gen: p.gen, Event: provider.Done{}})
+				m.Update(paneEventMsg{Pane: p.ID, Ev: session.Stamped{Run: run, At: time.Now(), Event: provider.Done{}}})
 				m.View()
 				m.shutdown()
 			}
@@ -91,7 +92,7 @@ func BenchmarkStreamFrames(b *testing.B) {
 // once.
 func BenchmarkFullRender(b *testing.B) {
 	md := benchMarkdown(64 << 10)
-	m, _ := newModel(context.Background(), Options{Provider: blockingProvider{}, Theme: "dark"}, func(tea.Msg) {})
+	m, _ := newModel(context.Background(), Options{Panes: []PaneSpec{{Provider: blockingProvider{}}}, Theme: "dark"}, func(tea.Msg) {})
 	r := m.renderer(120)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -103,7 +104,7 @@ func BenchmarkFullRender(b *testing.B) {
 // size message and the first View: the in-process part of start-up.
 func BenchmarkStartToFirstFrame(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		m, err := newModel(context.Background(), Options{Provider: blockingProvider{}, Theme: "dark"}, func(tea.Msg) {})
+		m, err := newModel(context.Background(), Options{Panes: []PaneSpec{{Provider: blockingProvider{}}}, Theme: "dark"}, func(tea.Msg) {})
 		if err != nil {
 			b.Fatal(err)
 		}

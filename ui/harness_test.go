@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,11 +59,14 @@ func (s *scriptProvider) requests() []*provider.Request {
 
 // harness drives a Model without a terminal: stream goroutines deliver
 // into msgs, and the test feeds them to Update itself, with a fake clock.
+// The stream goroutines read the clock too, so it is atomic; and since
+// the test decides when an event happens by when it takes it (next), an
+// event is stamped again with the fake clock as it is taken.
 type harness struct {
 	t     *testing.T
 	m     *Model
 	msgs  chan tea.Msg
-	clock time.Time
+	clock atomic.Int64 // unix nanoseconds
 }
 
 var testStart = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
@@ -70,8 +74,9 @@ var testStart = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 func newHarness(t *testing.T, p provider.Provider, mutate func(*Options)) *harness {
 	t.Helper()
 	t.Setenv("NO_COLOR", "")
-	h := &harness{t: t, msgs: make(chan tea.Msg, 1<<16), clock: testStart}
-	opts := Options{Provider: p, ProviderName: "gw", Settings: session.Settings{Model: "m-1"}, Theme: "dark"}
+	h := &harness{t: t, msgs: make(chan tea.Msg, 1<<16)}
+	h.clock.Store(testStart.UnixNano())
+	opts := Options{Panes: []PaneSpec{{Provider: p, ProviderName: "gw", Settings: session.Settings{Model: "m-1"}}}, Theme: "dark"}
 	if mutate != nil {
 		mutate(&opts)
 	}
@@ -79,7 +84,7 @@ func newHarness(t *testing.T, p provider.Provider, mutate func(*Options)) *harne
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.now = func() time.Time { return h.clock }
+	m.now = h.now
 	h.m = m
 	t.Cleanup(m.shutdown)
 	h.update(tea.WindowSizeMsg{Width: 80, Height: 24})
@@ -91,7 +96,9 @@ func (h *harness) update(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
-func (h *harness) advance(d time.Duration) { h.clock = h.clock.Add(d) }
+func (h *harness) now() time.Time { return time.Unix(0, h.clock.Load()).UTC() }
+
+func (h *harness) advance(d time.Duration) { h.clock.Add(int64(d)) }
 
 // typeText types s into the input.
 func (h *harness) typeText(s string) {
@@ -109,6 +116,10 @@ func (h *harness) next() tea.Msg {
 	h.t.Helper()
 	select {
 	case msg := <-h.msgs:
+		if pe, ok := msg.(paneEventMsg); ok {
+			pe.Ev.At = h.now()
+			return pe
+		}
 		return msg
 	case <-time.After(5 * time.Second):
 		h.t.Fatal("no message from the stream")
@@ -124,7 +135,7 @@ func (h *harness) pump(n int) int {
 		msg := h.next()
 		h.update(msg)
 		if pe, ok := msg.(paneEventMsg); ok {
-			switch pe.Event.(type) {
+			switch pe.Ev.Event.(type) {
 			case provider.Done, provider.Error:
 				return i + 1
 			}

@@ -2,18 +2,16 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/parley-chat/parley/provider"
 	"github.com/parley-chat/parley/sanitize"
-	"github.com/parley-chat/parley/session"
 	"github.com/parley-chat/parley/themes"
 	"github.com/parley-chat/parley/ui/markdown"
 )
@@ -33,18 +31,6 @@ type (
 		what      string
 		systemErr error
 	}
-	editorReadyMsg struct {
-		path string
-		err  error
-	}
-	editorClosedMsg struct {
-		path string
-		err  error
-	}
-	editorDoneMsg struct {
-		text string
-		err  error
-	}
 )
 
 // Model is the chat's root model. It routes messages to the panes, the
@@ -58,26 +44,25 @@ type Model struct {
 	keys   keyMap
 	models []string // known models: configured, then the gateway's once listed
 
-	tasks         map[taskKind]*task // background commands in flight
-	modelsFetched bool               // the gateway's models are in models
-	modelsFailed  bool               // listing them failed; tab does not ask again
-	showModelsIn  PaneID             // the pane whose /model waits for the list; 0 for none
+	tasks         map[taskID]*task // background commands in flight
+	lastTask      taskID           // the ID of the latest task started
+	modelsFetched bool             // the gateway's models are in models
+	modelsFailed  bool             // listing them failed; tab does not ask again
+	showModelsIn  PaneID           // the pane whose /model waits for the list; 0 for none
 
 	themeName string
 	th        *themes.Theme
 	renderers map[int]*markdown.Renderer
 
-	panes []*Pane
-	focus int
-	in    input
+	panes    []*Pane
+	focus    int
+	in       input
+	overlays []overlay // open overlays, the last on top
 
 	width, height int
 	sized         bool
 	pending       string // initial prompt waiting for the first size
-	showHelp      bool
-	helpOffset    int  // first line of the help shown when it must scroll
-	helpMax       int  // the largest useful helpOffset at the current size
-	hide          bool // hide reasoning entirely
+	hide          bool   // hide reasoning entirely
 	ticking       bool
 
 	flash      string
@@ -93,6 +78,9 @@ type Model struct {
 // newModel builds the root model; send delivers messages from stream
 // goroutines (Program.Send in the real program).
 func newModel(ctx context.Context, opts Options, send func(tea.Msg)) (*Model, error) {
+	if len(opts.Panes) == 0 {
+		return nil, errors.New("ui: no pane to show")
+	}
 	name := strings.ToLower(strings.TrimSpace(opts.Theme))
 	if name == "" {
 		name = "auto"
@@ -106,11 +94,15 @@ func newModel(ctx context.Context, opts Options, send func(tea.Msg)) (*Model, er
 	}
 	m := &Model{
 		ctx: ctx, opts: opts, send: send, now: time.Now, keys: defaultKeys(),
-		models: mergeModels(opts.Models, nil), themeName: name, th: th, renderers: map[int]*markdown.Renderer{},
+		models: mergeModels(opts.Panes[0].Models, nil), themeName: name, th: th, renderers: map[int]*markdown.Renderer{},
 		hide: opts.HideReasoning, pending: opts.InitialPrompt, dirty: true,
 	}
-	conv := session.NewConversation(opts.Settings)
-	m.panes = []*Pane{newPane(1, conv, session.NewRunner(opts.Provider), opts.ProviderName)}
+	// The chats stamp events from their stream goroutines with the
+	// model's clock, read at each call (tests set m.now before streaming).
+	clock := func() time.Time { return m.now() }
+	for i, spec := range opts.Panes {
+		m.panes = append(m.panes, newPane(PaneID(i+1), spec, clock, send))
+	}
 	m.in = newInput(th)
 	return m, nil
 }
@@ -189,15 +181,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case paneEventMsg:
 		return m.onPaneEvent(msg)
 	case frameMsg:
-		m.ticking = false
-		for _, p := range m.panes {
-			p.frame(m.rc(p))
-		}
-		m.refresh()
-		if m.streaming() {
-			return m.ensureTicking()
-		}
-		return nil
+		return m.onFrame()
 	case secondMsg:
 		if !m.flashUntil.IsZero() && !m.now().Before(m.flashUntil) {
 			m.flash, m.flashUntil = "", time.Time{}
@@ -205,15 +189,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.refresh()
 		return secondTick()
 	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
-		m.sized = true
-		m.layout()
-		if m.pending != "" {
-			text := m.pending
-			m.pending = ""
-			return m.submitText(text)
-		}
-		return nil
+		return m.onResize(msg)
 	case tea.BackgroundColorMsg:
 		if m.themeName == "auto" {
 			if th, err := themes.Lookup("auto", msg.IsDark()); err == nil && th != m.th {
@@ -223,18 +199,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case submitMsg:
 		return m.submitText(msg.text)
-	case taskEventMsg:
-		m.onTaskEvent(msg)
-		return nil
-	case imageResultMsg:
-		m.onImageResult(msg)
-		return nil
-	case usageResultMsg:
-		m.onUsageResult(msg)
-		return nil
-	case modelsResultMsg:
-		m.onModelsResult(msg)
-		return nil
+	case taskDoneMsg, taskEventMsg, imageResultMsg, usageResultMsg, modelsResultMsg:
+		return m.onTaskMsg(msg)
 	case tea.KeyPressMsg:
 		return m.onKey(msg)
 	case tea.MouseWheelMsg:
@@ -250,39 +216,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.layout()
 		return cmd
 	case copiedMsg:
-		if msg.systemErr == nil {
-			m.setFlash(fmt.Sprintf("copied %s via OSC 52 and the system clipboard", msg.what), false)
-		} else {
-			m.setFlash(fmt.Sprintf("copied %s via OSC 52 — your terminal must allow it", msg.what), false)
-		}
+		m.onCopied(msg)
 		return nil
-	case editorReadyMsg:
-		if msg.err != nil {
-			m.setFlash("editor: "+msg.err.Error(), true)
-			return nil
-		}
-		args := strings.Fields(editorCommand())
-		c := exec.Command(args[0], append(args[1:], msg.path)...)
-		path := msg.path
-		return tea.ExecProcess(c, func(err error) tea.Msg { return editorClosedMsg{path: path, err: err} })
-	case editorClosedMsg:
-		path, exitErr := msg.path, msg.err
-		return func() tea.Msg {
-			b, err := os.ReadFile(path)
-			_ = os.Remove(path)
-			if exitErr != nil {
-				err = exitErr
-			}
-			return editorDoneMsg{text: strings.TrimRight(string(b), "\n"), err: err}
-		}
-	case editorDoneMsg:
-		if msg.err != nil {
-			m.setFlash("editor: "+msg.err.Error()+" — draft unchanged", true)
-		} else {
-			m.in.SetValue(msg.text)
-			m.layout()
-		}
-		return nil
+	case editorReadyMsg, editorClosedMsg, editorDoneMsg:
+		return m.onEditorMsg(msg)
 	}
 	// Anything else (cursor blink, focus) goes to the editor.
 	cmd := m.in.Update(msg)
@@ -290,183 +227,84 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
-// onPaneEvent applies a provider event. Text and reasoning deltas only
-// accumulate (the frame clock renders them); everything else is applied
-// and shown at once, and a terminal event is never dropped.
+// onFrame renders what streamed since the last frame, in every pane, and
+// keeps the frame clock going while anything streams.
+func (m *Model) onFrame() tea.Cmd {
+	m.ticking = false
+	for _, p := range m.panes {
+		p.frame(m.rc(p))
+	}
+	m.refresh()
+	if m.streaming() {
+		return m.ensureTicking()
+	}
+	return nil
+}
+
+// onResize lays the screen out for a new size and sends the initial
+// prompt once the size is known.
+func (m *Model) onResize(msg tea.WindowSizeMsg) tea.Cmd {
+	m.width, m.height = msg.Width, msg.Height
+	m.sized = true
+	m.layout()
+	if m.pending != "" {
+		text := m.pending
+		m.pending = ""
+		return m.submitText(text)
+	}
+	return nil
+}
+
+func (m *Model) onCopied(msg copiedMsg) {
+	if msg.systemErr == nil {
+		m.setFlash(fmt.Sprintf("copied %s via OSC 52 and the system clipboard", msg.what), false)
+	} else {
+		m.setFlash(fmt.Sprintf("copied %s via OSC 52 — your terminal must allow it", msg.what), false)
+	}
+}
+
+// onPaneEvent hands a stamped event to its pane's chat and draws what
+// changed. Text and reasoning deltas only accumulate (the frame clock
+// renders them); everything else is shown at once, and a terminal event
+// is never dropped. Stale events (of a run the chat gave up on) are
+// recorded by the chat and change nothing on screen.
 func (m *Model) onPaneEvent(msg paneEventMsg) tea.Cmd {
 	p := m.pane(msg.Pane)
 	if p == nil {
 		return nil
 	}
-	terminal := p.handleEvent(msg, m.rc(p))
-	switch msg.Event.(type) {
+	up := p.chat.Handle(msg.Ev)
+	if up.Stale {
+		return nil
+	}
+	p.onUpdate(up, m.rc(p))
+	switch up.Event.(type) {
 	case provider.TextDelta, provider.ReasoningDelta:
 		return m.ensureTicking()
 	}
 	m.refresh()
-	if terminal {
+	if up.Finished {
 		return m.onAnswerEnd(p)
 	}
 	return nil
 }
 
-// onAnswerEnd runs when a pane's stream has ended. It is the hook where
+// onAnswerEnd runs when a pane's answer has ended. It is the hook where
 // tool calls will be approved and run; for now they are only shown.
 func (m *Model) onAnswerEnd(p *Pane) tea.Cmd {
-	t := p.lastTurn()
-	if t == nil || len(t.ToolCalls) == 0 || !p.conv.Settings.ToolsMode.OffersTools() {
+	calls := p.chat.PendingToolCalls()
+	if len(calls) == 0 || !p.chat.Settings().ToolsMode.OffersTools() {
 		return nil
 	}
-	return m.handleToolCalls(p, t.ToolCalls)
+	return m.handleToolCalls(p, calls)
 }
 
 // handleToolCalls is the approval hook for tool calls. Tools are not run
-// yet: the calls are displayed in the transcript and nothing else happens.
+// yet: the calls are displayed in the transcript and nothing else happens;
+// the next prompt answers them as not run.
 func (m *Model) handleToolCalls(p *Pane, calls []provider.ToolCall) tea.Cmd {
 	m.setFlash(fmt.Sprintf("%d tool call(s) shown — running tools is not supported yet", len(calls)), false)
 	return nil
-}
-
-func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := m.keys
-	p := m.focused()
-	if m.showHelp {
-		switch {
-		case key.Matches(msg, k.Close, k.Help), msg.String() == "q":
-			m.showHelp = false
-			m.dirty = true
-			return nil
-		case key.Matches(msg, k.Cancel, k.Quit):
-			m.showHelp = false
-		default:
-			switch msg.String() {
-			case "up", "k":
-				m.helpOffset--
-			case "down", "j":
-				m.helpOffset++
-			case "pgup":
-				m.helpOffset -= 10
-			case "pgdown":
-				m.helpOffset += 10
-			default:
-				return nil
-			}
-			m.helpOffset = min(max(m.helpOffset, 0), m.helpMax)
-			m.dirty = true
-			return nil
-		}
-	}
-	empty := m.in.Value() == ""
-	switch {
-	case key.Matches(msg, k.Cancel):
-		if m.streaming() {
-			for _, p := range m.panes {
-				p.cancel(m.rc(p))
-			}
-			m.setFlash("stopped — the partial answer is kept", true)
-			return nil
-		}
-		if stopped := m.cancelTasks(); len(stopped) > 0 {
-			m.setFlash("stopping: "+strings.Join(stopped, ", "), true)
-			return nil
-		}
-		if !empty {
-			m.in.Reset()
-			m.layout()
-			return nil
-		}
-		return m.quit()
-	case key.Matches(msg, k.Quit):
-		return m.quit()
-	case key.Matches(msg, k.Send):
-		return m.submitInput()
-	case key.Matches(msg, k.Newline):
-		m.in.InsertNewline()
-		m.layout()
-		return nil
-	case key.Matches(msg, k.Complete):
-		var cmd tea.Cmd
-		if name, _, ok := strings.Cut(m.in.Value(), " "); ok && strings.ToLower(name) == "/model" &&
-			!m.modelsFetched && !m.modelsFailed {
-			cmd = m.fetchModels() // the completion line gains the gateway's models when they arrive
-		}
-		if out, ok := complete(m.in.Value(), m.models); ok {
-			m.in.SetValue(out)
-			m.layout()
-		}
-		return cmd
-	case key.Matches(msg, k.HistoryPrev) && m.in.Prev():
-		m.layout()
-		return nil
-	case key.Matches(msg, k.HistoryNext) && m.in.Next():
-		m.layout()
-		return nil
-	case key.Matches(msg, k.PageUp):
-		m.scroll(max(p.height-2, 1))
-		return nil
-	case key.Matches(msg, k.PageDown):
-		m.scroll(-max(p.height-2, 1))
-		return nil
-	case key.Matches(msg, k.Top) && (empty || msg.String() == "ctrl+home"):
-		m.scroll(1 << 30)
-		return nil
-	case key.Matches(msg, k.Bottom) && (empty || msg.String() == "ctrl+end"):
-		p.scrollToBottom(m.rc(p))
-		m.dirty = true
-		return nil
-	case key.Matches(msg, k.ToggleThought):
-		if !p.toggleReasoning(m.rc(p)) {
-			m.setFlash("no reasoning to show", false)
-		}
-		m.dirty = true
-		return nil
-	case key.Matches(msg, k.HideThoughts):
-		m.hide = !m.hide
-		for _, p := range m.panes {
-			p.rerender(m.rc(p))
-		}
-		if m.hide {
-			m.setFlash("reasoning hidden (alt+t shows it)", false)
-		} else {
-			m.setFlash("reasoning shown", false)
-		}
-		return nil
-	case key.Matches(msg, k.CopyBlock):
-		return m.copyBlock(0)
-	case key.Matches(msg, k.CopyAnswer):
-		return m.copyAnswer()
-	case key.Matches(msg, k.Help) && (empty || msg.String() == "f1"):
-		m.showHelp, m.helpOffset = true, 0
-		m.dirty = true
-		return nil
-	case key.Matches(msg, k.Editor):
-		draft := m.in.Value()
-		return func() tea.Msg {
-			f, err := os.CreateTemp("", "parley-prompt-*.md")
-			if err != nil {
-				return editorReadyMsg{err: err}
-			}
-			_, err = f.WriteString(draft)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			return editorReadyMsg{path: f.Name(), err: err}
-		}
-	case key.Matches(msg, k.Close):
-		return nil
-	}
-	cmd := m.in.Update(msg)
-	m.layout()
-	return cmd
-}
-
-func editorCommand() string {
-	for _, v := range []string{"VISUAL", "EDITOR"} {
-		if e := strings.TrimSpace(os.Getenv(v)); e != "" {
-			return e
-		}
-	}
-	return "vi"
 }
 
 func (m *Model) quit() tea.Cmd {
@@ -477,9 +315,7 @@ func (m *Model) quit() tea.Cmd {
 // shutdown cancels every stream and background command.
 func (m *Model) shutdown() {
 	for _, p := range m.panes {
-		if p.run != nil {
-			p.run.Cancel()
-		}
+		p.chat.Cancel()
 	}
 	m.cancelTasks()
 }
@@ -502,7 +338,7 @@ func (m *Model) submitInput() tea.Cmd {
 		m.layout()
 		return cmd
 	}
-	if m.focused().Streaming() {
+	if m.streaming() {
 		m.setFlash("an answer is still streaming — wait, or ctrl+c to stop it", true)
 		return nil
 	}
@@ -511,14 +347,17 @@ func (m *Model) submitInput() tea.Cmd {
 	return m.submitText(text)
 }
 
-// submitText sends a prompt on the focused pane.
+// submitText sends a prompt to every pane.
 func (m *Model) submitText(text string) tea.Cmd {
 	if !m.sized {
 		m.pending = text
 		return nil
 	}
-	p := m.focused()
-	p.submit(m.ctx, text, m.rc(p), m.send)
+	for _, p := range m.panes {
+		if err := p.submit(m.ctx, text, m.rc(p)); err != nil {
+			m.setFlash(err.Error(), true)
+		}
+	}
 	m.layout()
 	return m.ensureTicking()
 }
@@ -531,10 +370,10 @@ func (m *Model) runCommand(c command) tea.Cmd {
 		if c.arg == "" {
 			return m.listModels(p)
 		}
-		p.conv.Settings.Model = c.arg
+		p.chat.SetModel(c.arg)
 		p.notice("model set to "+c.arg, rc)
 	case "/system":
-		p.conv.Settings.System = c.arg
+		p.chat.SetSystem(c.arg)
 		if c.arg == "" {
 			p.notice("system prompt cleared", rc)
 		} else {
@@ -542,14 +381,12 @@ func (m *Model) runCommand(c command) tea.Cmd {
 		}
 	case "/new":
 		p.reset(rc)
-		p.limits.Reset()
 		m.setFlash("new conversation", false)
 	case "/retry":
-		if !p.dropLastAnswer(rc) {
-			m.setFlash("nothing to retry", true)
+		if err := p.retry(m.ctx, rc); err != nil {
+			m.setFlash(err.Error(), true)
 			return nil
 		}
-		p.startStream(m.ctx, rc, m.send)
 		return m.ensureTicking()
 	case "/copy":
 		n, ok := parseCopyArg(c.arg)
@@ -566,7 +403,7 @@ func (m *Model) runCommand(c command) tea.Cmd {
 	case "/usage":
 		return m.runUsage(p)
 	case "/help":
-		m.showHelp, m.helpOffset = true, 0
+		m.openOverlay(&helpOverlay{})
 	default:
 		m.setFlash("unknown command "+sanitize.Line(c.name)+" — /help lists them", true)
 	}
@@ -600,20 +437,15 @@ func (m *Model) setFlash(s string, warn bool) {
 // statusInfo gathers what the status bar shows for a pane.
 func (m *Model) statusInfo(p *Pane) statusInfo {
 	now := m.now()
+	tot := p.chat.Totals(now)
 	in := statusInfo{
-		Provider: p.providerName, Model: p.conv.Settings.Model, State: p.state,
-		Limits: p.limits.Snapshot(), LastTok: p.lastTok, ConvTok: p.convTok,
-		Elapsed: p.lastElapsed, Flash: m.flash, FlashWarn: m.flashWarn, Busy: m.busyText(now),
+		Provider: p.spec.ProviderName, Model: p.chat.Settings().Model, State: p.chat.State(),
+		Limits: p.chat.Limits().Snapshot(), LastTok: tot.LastTokens, ConvTok: tot.ConversationTokens,
+		Elapsed: tot.LastDuration, TokPerSec: tot.TokensPerSecond,
+		Flash: m.flash, FlashWarn: m.flashWarn, Busy: m.busyText(now),
 	}
-	if t := p.turn; t != nil {
-		if t.Model != "" {
-			in.Model = t.Model
-		}
-		if p.Streaming() {
-			in.TokPerSec = t.TokensPerSecond(now)
-			in.LastTok = t.OutputTokens()
-			in.ConvTok = p.convTok + in.LastTok
-		}
+	if t := p.chat.Turn(); t != nil && t.Model != "" {
+		in.Model = t.Model
 	}
 	return in
 }
@@ -624,13 +456,14 @@ func (m *Model) refresh() {
 	m.dirty = true
 }
 
-// layout sizes the components after a size or input-height change.
+// layout sizes the components after a size or input-height change: the
+// panes share the width, side by side, above the input.
 func (m *Model) layout() {
 	m.in.SetWidth(m.width)
-	h := m.height - m.in.Height() - 2 - m.completionHeight()
-	for _, p := range m.panes {
-		if p.width != m.width || p.height != max(h, 0) {
-			p.setSize(m.width, max(h, 0))
+	h := max(m.height-m.in.Height()-2-m.completionHeight(), 0)
+	for i, w := range paneWidths(m.width, len(m.panes)) {
+		if p := m.panes[i]; p.width != w || p.height != h {
+			p.setSize(w, h)
 			p.rerender(m.rc(p))
 		}
 	}
@@ -645,32 +478,29 @@ func (m *Model) completionHeight() int {
 }
 
 // compose assembles the screen from cached pieces; nothing is rendered
-// here but the small input and completion lines.
+// here but the small input and completion lines (and an open overlay).
 func (m *Model) compose() {
 	m.dirty = false
 	if m.width <= 0 || m.height <= 0 {
 		m.content = ""
 		return
 	}
-	p := m.focused()
+	h := m.focused().height
 	var b strings.Builder
-	if m.showHelp {
-		view, maxOffset := helpView(m.keys, m.th, m.width, p.height, m.helpOffset)
-		m.helpMax = maxOffset
-		lines := strings.Split(view, "\n")
-		for i := 0; i < p.height; i++ {
+	if o := m.topOverlay(); o != nil {
+		lines := strings.Split(o.view(m, m.width, h), "\n")
+		for i := 0; i < h; i++ {
 			if i < len(lines) {
 				b.WriteString(ansi.Truncate(lines[i], m.width, ""))
 			}
 			b.WriteByte('\n')
 		}
-	} else if p.height > 0 {
-		b.WriteString(p.view)
-		b.WriteByte('\n')
+	} else if h > 0 {
+		writePanes(&b, m.panes, h, m.th.Dim.Render("│"))
 	}
 	b.WriteString(m.th.Dim.Render(strings.Repeat("─", m.width)))
 	b.WriteByte('\n')
-	top := p.height + 1
+	top := h + 1
 	if c := completions(m.in.Value(), m.models); len(c) > 0 {
 		line := "tab ▸ " + strings.Join(c, "  ")
 		b.WriteString(m.th.Dim.Render(ansi.Truncate(line, m.width, "…")))
@@ -682,7 +512,7 @@ func (m *Model) compose() {
 	b.WriteString(m.status)
 	m.content = b.String()
 	m.cursor = nil
-	if c := m.in.Cursor(); c != nil && !m.showHelp {
+	if c := m.in.Cursor(); c != nil && m.topOverlay() == nil {
 		c.Position.Y += top
 		m.cursor = c
 	}

@@ -17,34 +17,31 @@ import (
 // several panes (compare mode) can stream side by side.
 type PaneID int
 
-// paneEventMsg carries one provider event to the pane that started the
-// stream. Gen is the pane's stream generation; events of a stream the pane
-// has given up on (cancelled, replaced) are recorded but change nothing.
+// paneEventMsg carries one event of a pane's chat, stamped where its
+// stream emitted it, to the pane. The pane's chat decides what it changes:
+// events of a run the chat has given up on (cancelled, retried) are
+// recorded on their own turn and never shown.
 type paneEventMsg struct {
-	Pane  PaneID
-	Gen   int
-	Event provider.Event
+	Pane PaneID
+	Ev   session.Stamped
 }
 
-// Pane is one conversation on screen: its transcript, the stream in flight
-// with its reasoning, and its status. It is a reusable unit: the chat has
-// one, compare mode several. A Pane is used only from the Bubble Tea
-// goroutine; its stream goroutine talks to it through paneEventMsg.
+// Pane is one conversation on screen: its transcript, the answer
+// streaming with its reasoning, and its scroll position. What the
+// conversation is and does (history, streams, retries, totals, limits)
+// is its session.Chat's; the pane only draws it. A Pane is used only from
+// the Bubble Tea goroutine; its chat's streams reach it through
+// paneEventMsg.
 type Pane struct {
-	ID           PaneID
-	conv         *session.Conversation
-	runner       *session.Runner
-	providerName string
-	limits       *session.RateLimits
+	ID   PaneID
+	spec PaneSpec
+	chat *session.Chat
 
 	items     []*item
 	nextItem  int
 	nextBlock int // number of the next code block
 
-	// The stream in flight (run != nil) or the last one.
-	gen       int
-	run       *session.Run
-	turn      *session.Turn
+	// The answer streaming, if any (live != nil).
 	live      *item
 	stream    *markdown.Stream
 	liveHead  []string // label and reasoning of the streaming message
@@ -52,11 +49,6 @@ type Pane struct {
 	liveTail  []string // its tool calls, error, interrupted marker; ends with ""
 	bodyLines lineSplitter
 	dirty     bool // text or reasoning arrived since the last frame
-	state     session.StreamState
-
-	lastTok     int
-	convTok     int
-	lastElapsed time.Duration
 
 	width, height int
 	fromBottom    int  // lines scrolled up from the bottom; 0 follows new output
@@ -68,14 +60,20 @@ type Pane struct {
 	renders int
 }
 
-// newPane returns an empty pane for conv streaming through runner.
-func newPane(id PaneID, conv *session.Conversation, runner *session.Runner, providerName string) *Pane {
-	return &Pane{ID: id, conv: conv, runner: runner, providerName: providerName,
-		limits: &session.RateLimits{}, nextBlock: 1}
+// newPane returns an empty pane for spec. Its chat stamps events with now
+// and delivers them through send as paneEventMsg.
+func newPane(id PaneID, spec PaneSpec, now func() time.Time, send func(tea.Msg)) *Pane {
+	chat := session.NewChat(session.ChatOptions{
+		Provider: spec.Provider,
+		Settings: spec.Settings,
+		Now:      now,
+		Deliver:  func(ev session.Stamped) { send(paneEventMsg{Pane: id, Ev: ev}) },
+	})
+	return &Pane{ID: id, spec: spec, chat: chat, nextBlock: 1}
 }
 
-// Streaming reports whether a stream is in flight.
-func (p *Pane) Streaming() bool { return p.run != nil }
+// Streaming reports whether an answer is streaming.
+func (p *Pane) Streaming() bool { return p.chat.Streaming() }
 
 func (p *Pane) addItem(it *item, rc renderCtx) {
 	p.nextItem++
@@ -98,60 +96,70 @@ func (p *Pane) addInfo(in *info, rc renderCtx) {
 	p.layout(rc)
 }
 
-// submit sends a prompt: it joins the conversation and a stream starts.
-func (p *Pane) submit(ctx context.Context, prompt string, rc renderCtx, send func(tea.Msg)) {
-	p.conv.AddUser(prompt)
+// submit sends a prompt: it joins the conversation and its answer starts
+// streaming.
+func (p *Pane) submit(ctx context.Context, prompt string, rc renderCtx) error {
+	turn, err := p.chat.Send(ctx, prompt)
+	if err != nil {
+		return err
+	}
 	p.addItem(&item{kind: kindUser, text: prompt}, rc)
-	p.startStream(ctx, rc, send)
+	p.beginLive(turn, rc)
+	return nil
 }
 
-// startStream asks for an answer to the conversation as it stands.
-func (p *Pane) startStream(ctx context.Context, rc renderCtx, send func(tea.Msg)) {
-	p.cancel(rc)
-	now := rc.now
-	p.turn = session.NewTurn(now)
-	p.state.Begin()
+// retry answers the last prompt again (/retry): the chat drops the last
+// answer, even one still streaming, and the transcript loses everything
+// after the prompt.
+func (p *Pane) retry(ctx context.Context, rc renderCtx) error {
+	turn, err := p.chat.Retry(ctx)
+	if p.live != nil { // the answer the retry cancelled
+		p.endLive(rc)
+	}
+	if err != nil {
+		return err
+	}
+	for i := len(p.items) - 1; i >= 0; i-- {
+		if p.items[i].kind == kindUser {
+			p.items = p.items[:i+1]
+			break
+		}
+	}
+	p.nextBlock = 1
+	for _, it := range p.items {
+		p.nextBlock += it.blocks
+	}
+	p.beginLive(turn, rc)
+	return nil
+}
+
+// beginLive adds the streaming message of turn to the transcript.
+func (p *Pane) beginLive(t *session.Turn, rc renderCtx) {
 	p.stream = markdown.NewStream(rc.renderer(rc.width), p.nextBlock)
-	p.live = &item{kind: kindAssistant, turn: p.turn, live: true, firstBlock: p.nextBlock}
+	p.live = &item{kind: kindAssistant, turn: t, live: true, firstBlock: p.nextBlock}
 	p.addItem(p.live, rc)
 	p.liveHead, p.liveBody, p.liveTail, p.bodyLines = nil, nil, nil, lineSplitter{}
 	p.renderLive(rc)
-	p.gen++
-	gen, id := p.gen, p.ID
-	p.run = p.runner.Start(ctx, p.conv.Request(), func(ev provider.Event) {
-		send(paneEventMsg{Pane: id, Gen: gen, Event: ev})
-	})
 	p.layout(rc)
 }
 
-// handleEvent applies one event. Text and reasoning only accumulate and
-// mark the pane dirty (the next frame renders them); every other event is
-// applied at once. It reports whether the event ended the stream.
-func (p *Pane) handleEvent(msg paneEventMsg, rc renderCtx) bool {
-	if p.turn == nil || msg.Gen != p.gen {
-		return false
+// onUpdate shows what the chat made of one event. Text and reasoning only
+// accumulate and mark the pane dirty (the next frame renders them); the
+// end of the answer is drawn at once. Stale events change nothing.
+func (p *Pane) onUpdate(up session.Update, rc renderCtx) {
+	if up.Stale || p.live == nil || up.Turn != p.live.turn {
+		return
 	}
-	if p.turn.Finished() {
-		p.turn.Apply(msg.Event, rc.now) // recorded on the timeline only
-		return false
-	}
-	terminal := p.turn.Apply(msg.Event, rc.now)
-	p.state.Apply(msg.Event, rc.now)
-	switch e := msg.Event.(type) {
+	switch e := up.Event.(type) {
 	case provider.TextDelta:
 		p.stream.Append(e.Text)
 		p.dirty = true
-	case provider.ReasoningDelta:
+	case provider.ReasoningDelta, provider.ToolCallEvent:
 		p.dirty = true
-	case provider.ToolCallEvent:
-		p.dirty = true
-	case provider.RateLimit:
-		p.limits.Update(e)
 	}
-	if terminal {
-		p.finish(rc)
+	if up.Finished {
+		p.endLive(rc)
 	}
-	return terminal
 }
 
 // frame renders the streaming message if anything arrived since the last
@@ -172,7 +180,7 @@ func (p *Pane) frame(rc renderCtx) bool {
 func (p *Pane) renderLive(rc renderCtx) {
 	p.dirty = false
 	p.renders++
-	t := p.turn
+	t := p.live.turn
 	old := p.liveHeight()
 	var head strings.Builder
 	head.WriteString(assistantLabel(t, rc))
@@ -251,13 +259,12 @@ func commonPrefix(a, b string) int {
 	return i
 }
 
-// finish turns the streaming message into a finished one: one full render,
-// the answer (even a partial one) joins the conversation, counters update.
-func (p *Pane) finish(rc renderCtx) {
+// endLive turns the streaming message into a finished one with one full
+// render of its markdown.
+func (p *Pane) endLive(rc renderCtx) {
 	if p.live == nil {
 		return
 	}
-	t := p.turn
 	it := p.live
 	it.md = p.stream.Source()
 	it.mdOut = p.stream.Finish()
@@ -266,79 +273,32 @@ func (p *Pane) finish(rc renderCtx) {
 	it.live = false
 	it.invalidate()
 	p.nextBlock += it.blocks
-	if t.Answered() {
-		p.conv.AddAssistant(t.Message())
-	}
-	if t.Err == nil && !t.Interrupted {
-		p.conv.Continue(t.ChatID)
-	} else {
-		p.conv.Continue("")
-	}
-	p.lastTok = t.OutputTokens()
-	if t.HasUsage && t.Usage.TotalTokens > 0 {
-		p.convTok = t.Usage.TotalTokens
-	} else {
-		prompt, _ := p.conv.LastUserPrompt()
-		p.convTok += session.EstimateTokens(len(prompt)) + p.lastTok
-	}
-	if !t.FirstToken.IsZero() {
-		p.lastElapsed = t.End.Sub(t.Start)
-	}
 	old := p.liveHeight()
-	p.live, p.stream, p.run = nil, nil, nil
+	p.live, p.stream = nil, nil
 	p.liveHead, p.liveBody, p.liveTail, p.bodyLines = nil, nil, nil, lineSplitter{}
 	p.dirty = false
 	p.grew(len(it.render(rc)) - old)
 	p.layout(rc)
 }
 
-// cancel stops the stream in flight at once: the partial answer stays,
-// marked interrupted. The provider's own terminal event, when it comes,
-// only lands on the timeline.
+// cancel stops the answer streaming at once: the partial answer stays,
+// marked interrupted. It reports whether anything was streaming.
 func (p *Pane) cancel(rc renderCtx) bool {
-	if p.run == nil {
+	if !p.chat.Cancel() {
 		return false
 	}
-	p.run.Cancel()
-	p.turn.Interrupt(rc.now)
-	p.state.Interrupt()
-	p.finish(rc)
+	p.endLive(rc)
 	return true
 }
 
-// lastTurn is the turn of the last answer, streaming or finished.
-func (p *Pane) lastTurn() *session.Turn { return p.turn }
-
-// reset forgets the transcript (for /new).
+// reset starts a new conversation (/new) and forgets the transcript.
 func (p *Pane) reset(rc renderCtx) {
 	p.cancel(rc)
-	p.conv.Reset()
-	p.items, p.turn = nil, nil
+	p.chat.Reset()
+	p.items = nil
 	p.nextBlock = 1
-	p.lastTok, p.convTok, p.lastElapsed = 0, 0, 0
-	p.state = session.StreamState{}
 	p.fromBottom, p.newOutput = 0, false
 	p.layout(rc)
-}
-
-// dropLastAnswer removes the transcript entries after the last prompt (for
-// /retry) and returns whether there was a prompt.
-func (p *Pane) dropLastAnswer(rc renderCtx) bool {
-	p.cancel(rc)
-	if !p.conv.DropLastAnswer() {
-		return false
-	}
-	for i := len(p.items) - 1; i >= 0; i-- {
-		if p.items[i].kind == kindUser {
-			p.items = p.items[:i+1]
-			break
-		}
-	}
-	p.nextBlock = 1
-	for _, it := range p.items {
-		p.nextBlock += it.blocks
-	}
-	return true
 }
 
 // toggleReasoning expands or collapses the reasoning of the last answer

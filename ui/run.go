@@ -16,12 +16,11 @@ import (
 
 // Options configures the chat.
 type Options struct {
-	Provider      provider.Provider
-	ProviderName  string           // profile name for the status bar
-	Settings      session.Settings // model, system, sampling, reasoning, ToolsMode
-	Models        []string         // known models for /model completion (may be empty)
-	Theme         string           // "auto" | "dark" | "light" | "ascii"; NO_COLOR forces ascii
-	InitialPrompt string           // sent at once when non-empty
+	// Panes are the conversations on screen, side by side, the first
+	// focused; at least one.
+	Panes         []PaneSpec
+	Theme         string // "auto" | "dark" | "light" | "ascii"; NO_COLOR forces ascii
+	InitialPrompt string // sent at once when non-empty
 	HideReasoning bool
 	// ImageDir is the folder /image saves into; empty means
 	// $XDG_PICTURES_DIR/parley, else ~/Pictures/parley when ~/Pictures
@@ -30,6 +29,15 @@ type Options struct {
 	// Input and Output default to the terminal; tests may set them.
 	Input  io.Reader
 	Output io.Writer
+}
+
+// PaneSpec is one conversation on screen: the gateway it talks to and the
+// request settings it starts with.
+type PaneSpec struct {
+	Provider     provider.Provider
+	ProviderName string           // profile name for the status bar
+	Settings     session.Settings // model, system, sampling, reasoning, tools
+	Models       []string         // known models for /model completion (may be empty)
 }
 
 // Run runs the chat until the user quits or ctx is cancelled. Streams still

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,7 +23,7 @@ import (
 // tea.Cmd and reports back with a message; Update only records the task,
 // shows it in the status bar, and puts the result in the transcript.
 
-// taskKind names a background command; at most one of each kind runs.
+// taskKind names what a background command does.
 type taskKind int
 
 const (
@@ -31,8 +32,13 @@ const (
 	taskModels
 )
 
+// taskID identifies one background command in flight; any number of them,
+// of any kinds, may run at once.
+type taskID int
+
 // task is a background command in flight.
 type task struct {
+	kind     taskKind
 	label    string
 	start    time.Time
 	retryAt  time.Time // when a retry is waiting: its moment
@@ -42,10 +48,16 @@ type task struct {
 }
 
 type (
+	// taskDoneMsg carries the result of a background command started
+	// with track: handling it ends the task, whatever the result says.
+	taskDoneMsg struct {
+		task taskID
+		msg  tea.Msg
+	}
 	// taskEventMsg carries a transport event (a retry) of a background
 	// command to the status bar.
 	taskEventMsg struct {
-		kind taskKind
+		task taskID
 		ev   provider.Event
 	}
 	// imageResultMsg reports a finished /image: what was saved (possibly
@@ -76,32 +88,78 @@ type savedImage struct {
 }
 
 // startTask records a background command and returns the context it runs
-// under: cancelled by ctrl+c, on quit, or with the chat's context.
-func (m *Model) startTask(kind taskKind, label string) context.Context {
+// under (cancelled by ctrl+c, on quit, or with the chat's context) and its
+// ID. Its command should be wrapped with track, so that its result ends it.
+func (m *Model) startTask(kind taskKind, label string) (context.Context, taskID) {
 	ctx, cancel := context.WithCancel(m.ctx)
 	if m.tasks == nil {
-		m.tasks = map[taskKind]*task{}
+		m.tasks = map[taskID]*task{}
 	}
-	m.tasks[kind] = &task{label: label, start: m.now(), cancel: cancel}
+	m.lastTask++
+	m.tasks[m.lastTask] = &task{kind: kind, label: label, start: m.now(), cancel: cancel}
 	m.refresh()
-	return ctx
+	return ctx, m.lastTask
+}
+
+// track wraps the command of task id: its result message comes back in a
+// taskDoneMsg, which ends the task before the result is handled.
+func (m *Model) track(id taskID, cmd tea.Cmd) tea.Cmd {
+	return func() tea.Msg { return taskDoneMsg{task: id, msg: cmd()} }
 }
 
 // endTask forgets a finished background command.
-func (m *Model) endTask(kind taskKind) {
-	if t := m.tasks[kind]; t != nil {
+func (m *Model) endTask(id taskID) {
+	if t := m.tasks[id]; t != nil {
 		t.cancel()
-		delete(m.tasks, kind)
+		delete(m.tasks, id)
 	}
 	m.refresh()
+}
+
+// taskRunning reports whether a background command of kind is running.
+func (m *Model) taskRunning(kind taskKind) bool {
+	for _, t := range m.tasks {
+		if t.kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// runningTasks are the background commands in flight, oldest first.
+func (m *Model) runningTasks() []*task {
+	ids := slices.Sorted(maps.Keys(m.tasks))
+	out := make([]*task, len(ids))
+	for i, id := range ids {
+		out[i] = m.tasks[id]
+	}
+	return out
+}
+
+// onTaskMsg handles what background commands send back.
+func (m *Model) onTaskMsg(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case taskDoneMsg:
+		m.endTask(msg.task)
+		return m.update(msg.msg)
+	case taskEventMsg:
+		m.onTaskEvent(msg)
+	case imageResultMsg:
+		m.onImageResult(msg)
+	case usageResultMsg:
+		m.onUsageResult(msg)
+	case modelsResultMsg:
+		m.onModelsResult(msg)
+	}
+	return nil
 }
 
 // cancelTasks stops the background commands still running and returns
 // their labels; their results still arrive, as cancellations.
 func (m *Model) cancelTasks() []string {
 	var out []string
-	for _, k := range []taskKind{taskImage, taskUsage, taskModels} {
-		if t := m.tasks[k]; t != nil && !t.canceled {
+	for _, t := range m.runningTasks() {
+		if !t.canceled {
 			t.canceled = true
 			t.cancel()
 			out = append(out, t.label)
@@ -114,11 +172,7 @@ func (m *Model) cancelTasks() []string {
 // "generating image (dall-e-3) · 12s · retry 1/3 in 4s".
 func (m *Model) busyText(now time.Time) string {
 	var parts []string
-	for _, k := range []taskKind{taskImage, taskUsage, taskModels} {
-		t := m.tasks[k]
-		if t == nil {
-			continue
-		}
+	for _, t := range m.runningTasks() {
 		s := t.label + "…"
 		if t.canceled {
 			s = t.label + " · stopping"
@@ -135,7 +189,7 @@ func (m *Model) busyText(now time.Time) string {
 
 // onTaskEvent shows a background command's retries.
 func (m *Model) onTaskEvent(msg taskEventMsg) {
-	t := m.tasks[msg.kind]
+	t := m.tasks[msg.task]
 	if t == nil {
 		return
 	}
@@ -198,10 +252,10 @@ func parseImageArg(arg string) (model, prompt string, err error) {
 // runImage starts /image: checks the provider and the argument, then
 // generates and saves in a command.
 func (m *Model) runImage(p *Pane, arg string) tea.Cmd {
-	gen, ok := m.opts.Provider.(provider.ImageGenerator)
+	gen, ok := p.spec.Provider.(provider.ImageGenerator)
 	if !ok {
 		m.setFlash(fmt.Sprintf("/image needs an OpenAI-compatible gateway (dialect %s); %s speaks the %s dialect",
-			provider.DialectOpenAI, m.providerLabel(), m.opts.Provider.Dialect()), true)
+			provider.DialectOpenAI, m.providerLabel(), p.spec.Provider.Dialect()), true)
 		return nil
 	}
 	model, prompt, err := parseImageArg(arg)
@@ -213,21 +267,21 @@ func (m *Model) runImage(p *Pane, arg string) tea.Cmd {
 		return nil
 	}
 	if model == "" {
-		model = imagefile.ModelFor(p.conv.Settings.Model, m.opts.Models)
+		model = imagefile.ModelFor(p.chat.Settings().Model, p.spec.Models)
 	}
-	if m.tasks[taskImage] != nil {
+	if m.taskRunning(taskImage) {
 		m.setFlash("an image is already being generated — ctrl+c stops it", true)
 		return nil
 	}
-	ctx := m.startTask(taskImage, "generating image ("+model+")")
+	ctx, id := m.startTask(taskImage, "generating image ("+model+")")
 	send := m.send
 	req := provider.ImageRequest{Model: model, Prompt: prompt, N: 1, ResponseFormat: "b64_json",
 		Emit: func(ev provider.Event) {
 			if _, ok := ev.(provider.Retry); ok {
-				send(taskEventMsg{kind: taskImage, ev: ev})
+				send(taskEventMsg{task: id, ev: ev})
 			}
 		}}
-	return imageCmd(ctx, gen, req, m.opts.ImageDir, m.now(), p.ID)
+	return m.track(id, imageCmd(ctx, gen, req, m.opts.ImageDir, m.now(), p.ID))
 }
 
 // imageCmd generates the images, then saves them in dir
@@ -260,7 +314,6 @@ func imageCmd(ctx context.Context, gen provider.ImageGenerator, req provider.Ima
 // onImageResult puts a finished /image in the transcript: the model, the
 // prompt, the gateway's revised prompt and the saved paths, or the error.
 func (m *Model) onImageResult(msg imageResultMsg) {
-	m.endTask(taskImage)
 	p := m.pane(msg.pane)
 	if p == nil {
 		p = m.focused()
@@ -297,27 +350,26 @@ func (m *Model) onImageResult(msg imageResultMsg) {
 
 // runUsage starts /usage on a gateway that has a usage endpoint.
 func (m *Model) runUsage(p *Pane) tea.Cmd {
-	u, ok := m.opts.Provider.(provider.UsageReporter)
+	u, ok := p.spec.Provider.(provider.UsageReporter)
 	if !ok {
 		m.setFlash(fmt.Sprintf("/usage needs a native REST gateway (dialect %s); %s speaks the %s dialect",
-			provider.DialectCuadra, m.providerLabel(), m.opts.Provider.Dialect()), true)
+			provider.DialectCuadra, m.providerLabel(), p.spec.Provider.Dialect()), true)
 		return nil
 	}
-	if m.tasks[taskUsage] != nil {
+	if m.taskRunning(taskUsage) {
 		m.setFlash("the usage is already being fetched", false)
 		return nil
 	}
-	ctx := m.startTask(taskUsage, "fetching usage")
+	ctx, task := m.startTask(taskUsage, "fetching usage")
 	id := p.ID
-	return func() tea.Msg {
+	return m.track(task, func() tea.Msg {
 		rep, err := u.Usage(ctx)
 		return usageResultMsg{pane: id, rep: rep, err: err}
-	}
+	})
 }
 
 // onUsageResult shows the usage values as a table in the transcript.
 func (m *Model) onUsageResult(msg usageResultMsg) {
-	m.endTask(taskUsage)
 	p := m.pane(msg.pane)
 	if p == nil {
 		p = m.focused()
@@ -347,18 +399,18 @@ func (m *Model) onUsageResult(msg usageResultMsg) {
 // provider that cannot list models answers with an empty list, so the
 // profile's models are all there is.
 func (m *Model) fetchModels() tea.Cmd {
-	if m.tasks[taskModels] != nil {
+	if m.taskRunning(taskModels) {
 		return nil
 	}
-	lister, ok := m.opts.Provider.(provider.ModelLister)
+	lister, ok := m.focused().spec.Provider.(provider.ModelLister)
 	if !ok {
 		return func() tea.Msg { return modelsResultMsg{} }
 	}
-	ctx := m.startTask(taskModels, "listing models")
-	return func() tea.Msg {
+	ctx, id := m.startTask(taskModels, "listing models")
+	return m.track(id, func() tea.Msg {
 		ms, err := lister.Models(ctx)
 		return modelsResultMsg{models: ms, err: err}
-	}
+	})
 }
 
 // listModels is /model without an argument: the model list from the cache,
@@ -375,7 +427,6 @@ func (m *Model) listModels(p *Pane) tea.Cmd {
 // onModelsResult merges the gateway's models into the known ones (for the
 // list and Tab completion) and shows the list when /model asked for it.
 func (m *Model) onModelsResult(msg modelsResultMsg) {
-	m.endTask(taskModels)
 	if msg.err == nil {
 		m.models = mergeModels(m.models, msg.models)
 		m.modelsFetched = true
@@ -405,7 +456,7 @@ func (m *Model) onModelsResult(msg modelsResultMsg) {
 func (m *Model) showModelList(p *Pane, err error) {
 	names := slices.Clone(m.models)
 	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(strings.ToLower(a), strings.ToLower(b)) })
-	cur := p.conv.Settings.Model
+	cur := p.chat.Settings().Model
 	in := &info{
 		title:  fmt.Sprintf("models · %s · %d", m.providerLabel(), len(names)),
 		rows:   [][2]string{{"current", orDash(cur)}},
@@ -443,10 +494,11 @@ func mergeModels(known []string, fetched []provider.Model) []string {
 	return out
 }
 
-// providerLabel is the profile name for messages.
+// providerLabel is the focused pane's profile name, for messages.
 func (m *Model) providerLabel() string {
-	if m.opts.ProviderName != "" {
-		return m.opts.ProviderName
+	spec := m.focused().spec
+	if spec.ProviderName != "" {
+		return spec.ProviderName
 	}
-	return m.opts.Provider.Name()
+	return spec.Provider.Name()
 }

@@ -155,7 +155,7 @@ func TestImageCommandSavesPNG(t *testing.T) {
 	contains(t, h.statusBar(), "image saved")
 
 	// The conversation is untouched: /image is not a chat turn.
-	if n := len(h.m.focused().conv.Messages); n != 0 {
+	if n := len(h.m.focused().chat.Conversation().Messages); n != 0 {
 		t.Fatalf("conversation has %d messages", n)
 	}
 
@@ -231,7 +231,7 @@ func TestImageCommandErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h2 := newHarness(t, cu, func(o *Options) { o.ProviderName = "native" })
+	h2 := newHarness(t, cu, func(o *Options) { o.Panes[0].ProviderName = "native" })
 	h2.typeText("/image a fox")
 	if cmd := h2.press(tea.KeyEnter, 0); cmd != nil {
 		t.Fatal("/image on cuadra returned a command")
@@ -314,7 +314,7 @@ func TestUsageCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, prov, func(o *Options) { o.ProviderName = "native" })
+	h := newHarness(t, prov, func(o *Options) { o.Panes[0].ProviderName = "native" })
 	h.typeText("/usage")
 	cmd := h.press(tea.KeyEnter, 0)
 	if calls.Load() != 0 {
@@ -384,8 +384,8 @@ func TestModelListMerge(t *testing.T) {
 			`{"id":"evil\u001b[2Jmodel","object":"model"},{"id":"alpha-1","object":"model"}]}`))
 	}, nil)
 	h := newHarness(t, prov, func(o *Options) {
-		o.Models = []string{"gpt-4o", "local-llm"}
-		o.Settings.Model = "gpt-4o"
+		o.Panes[0].Models = []string{"gpt-4o", "local-llm"}
+		o.Panes[0].Settings.Model = "gpt-4o"
 	})
 
 	h.typeText("/model")
@@ -432,7 +432,7 @@ func TestModelListMerge(t *testing.T) {
 	}
 
 	// A failed listing still shows the configured models, with the error.
-	h2 := newHarness(t, prov, func(o *Options) { o.Models = []string{"local-llm"} })
+	h2 := newHarness(t, prov, func(o *Options) { o.Panes[0].Models = []string{"local-llm"} })
 	fail.Store(true)
 	h2.typeText("/model")
 	h2.update(runCmd(t, h2.press(tea.KeyEnter, 0)))
