@@ -253,3 +253,28 @@ func TestBackgroundTasksRunAtOnce(t *testing.T) {
 		t.Fatalf("%d tasks left", len(h.m.tasks))
 	}
 }
+
+// TestOverlayPassesCtrlC: ctrl+c with the help open closes it and still
+// stops the answer streaming beneath; other keys stay with the overlay.
+func TestOverlayPassesCtrlC(t *testing.T) {
+	p := &scriptProvider{events: []provider.Event{provider.TextDelta{Text: "partial"}, provider.Done{}},
+		holdBefore: 1, release: make(chan struct{})}
+	h := newHarness(t, p, nil)
+	h.send("hi")
+	h.pump(1)
+	h.press(tea.KeyF1, 0)
+	h.typeText("x")
+	if !h.topOverlayIsHelp() || h.m.in.Value() != "" {
+		t.Fatalf("help not open, or a key leaked to the input (%q)", h.m.in.Value())
+	}
+	h.press('c', tea.ModCtrl)
+	if h.topOverlayIsHelp() || h.m.focused().Streaming() {
+		t.Fatalf("ctrl+c: help open %v, streaming %v", h.topOverlayIsHelp(), h.m.focused().Streaming())
+	}
+	contains(t, h.plain(), "partial", "interrupted")
+}
+
+func (h *harness) topOverlayIsHelp() bool {
+	_, ok := h.m.topOverlay().(*helpOverlay)
+	return ok
+}

@@ -8,14 +8,22 @@ import (
 )
 
 // onKey routes a key press: first to the overlay on top, if one is open;
-// then ctrl+c, which depends on what is running; then the keys that act on
-// the transcript; then the prompt editor.
+// then, unless the overlay used it, to the chat (onChatKey).
 func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	if o := m.topOverlay(); o != nil {
-		if cmd, used := m.onOverlayKey(o, msg); used {
+		cmd, used := m.onOverlayKey(o, msg)
+		if used {
 			return cmd
 		}
+		return tea.Batch(cmd, m.onChatKey(msg))
 	}
+	return m.onChatKey(msg)
+}
+
+// onChatKey handles a key no overlay used: ctrl+c, which depends on what
+// is running; then the keys that act on the transcript; then the prompt
+// editor.
+func (m *Model) onChatKey(msg tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(msg, m.keys.Cancel) {
 		if m.streaming() {
 			return m.stopStreams()

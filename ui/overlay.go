@@ -21,7 +21,7 @@ type overlay interface {
 type overlayKey struct {
 	cmd   tea.Cmd
 	close bool // the overlay closes
-	pass  bool // the key was not the overlay's: the chat below handles it too
+	pass  bool // the key was not the overlay's: the chat below handles it too (cmd still runs)
 }
 
 // openOverlay puts o on top of the screen.
