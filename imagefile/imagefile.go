@@ -132,6 +132,35 @@ func DefaultDir(getenv func(string) string) string {
 	return "."
 }
 
+// DescribeDir says where images saved in dir will go on this machine, as a
+// noun phrase for help texts ("saves into …"): the absolute folder with the
+// home directory written as ~, and "the current directory (…)" when dir is
+// the working directory. An empty dir is described as DefaultDir resolves
+// it. It only looks; nothing is created.
+func DescribeDir(dir string, getenv func(string) string) string {
+	if dir == "" {
+		dir = DefaultDir(getenv)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	short := abs
+	if home := getenv("HOME"); home != "" && filepath.IsAbs(home) {
+		home = filepath.Clean(home)
+		if rel, err := filepath.Rel(home, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			short = filepath.Join("~", rel)
+			if rel == "." {
+				short = "~"
+			}
+		}
+	}
+	if wd, err := os.Getwd(); err == nil && wd == abs {
+		return "the current directory (" + short + ")"
+	}
+	return short
+}
+
 // Inline returns the escape sequence that shows a PNG inline in the
 // running terminal (kitty graphics protocol, or iTerm2's inline images as
 // also understood by WezTerm), or "" when the terminal is not known to

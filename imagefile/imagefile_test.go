@@ -165,3 +165,39 @@ func TestSave(t *testing.T) {
 		t.Errorf("MakeDir under a file: %v", err)
 	}
 }
+
+func TestDescribeDir(t *testing.T) {
+	home := t.TempDir()
+	elsewhere := t.TempDir()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No ~/Pictures: the chat saves in the working directory, and says so.
+	noPics := env("HOME", home)
+	if got, want := DescribeDir("", noPics), "the current directory ("+wd+")"; got != want {
+		t.Errorf("no Pictures: %q, want %q", got, want)
+	}
+	if err := os.Mkdir(filepath.Join(home, "Pictures"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := DescribeDir("", noPics); got != "~/Pictures/parley" {
+		t.Errorf("with ~/Pictures: %q", got)
+	}
+	xdg := env("HOME", home, "XDG_PICTURES_DIR", elsewhere)
+	if got, want := DescribeDir("", xdg), filepath.Join(elsewhere, "parley"); got != want {
+		t.Errorf("XDG_PICTURES_DIR: %q, want %q", got, want)
+	}
+	// A configured folder is described as given, made absolute.
+	if got := DescribeDir(filepath.Join(home, "art"), xdg); got != "~/art" {
+		t.Errorf("configured: %q", got)
+	}
+	if got := DescribeDir(".", env("HOME", wd)); got != "the current directory (~)" {
+		t.Errorf("home as working directory: %q", got)
+	}
+	// A sibling of the home directory whose name starts like it is not
+	// under it.
+	if got := DescribeDir(home+"x", noPics); got != home+"x" {
+		t.Errorf("sibling: %q", got)
+	}
+}
