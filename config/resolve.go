@@ -178,6 +178,15 @@ func Resolve(c *Config, f *Flags, checkTheme func(string) error) (*Resolved, err
 	if err := r.applyFlags(f, checkTheme); err != nil {
 		return nil, err
 	}
+	if r.UIStream && r.Profile.Dialect != provider.DialectCuadra {
+		what := fmt.Sprintf("ui_stream (provider %q)", r.Profile.Name)
+		if f.UIStream != nil {
+			what = "--ui-stream"
+		}
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%s applies only to the %s dialect; %s speaks %s, so it is ignored",
+			what, provider.DialectCuadra, r.Name, r.Profile.Dialect))
+		r.UIStream = false
+	}
 	return r, nil
 }
 
@@ -298,8 +307,7 @@ func (c *Config) pickProfile(f *Flags) (Provider, error) {
 		return p, fmt.Errorf("several providers are configured (%s): choose one with --provider NAME or set default_provider in %s",
 			strings.Join(c.ProviderNames(), ", "), c.where())
 	default:
-		return p, fmt.Errorf("no provider configured: pass --base-url URL -m MODEL (key in PARLEY_API_KEY), add a profile to %s, or try --demo",
-			c.where())
+		return p, &NoProviderError{File: c.where(), Exists: c.Path != ""}
 	}
 	if f.Dialect != nil {
 		d, err := provider.ParseDialect(*f.Dialect)
@@ -315,6 +323,19 @@ func (c *Config) pickProfile(f *Flags) (Provider, error) {
 		p.BaseURL = *f.BaseURL
 	}
 	return p, nil
+}
+
+// NoProviderError says that nothing chooses a provider: no --provider,
+// no --base-url, and no profile in the configuration file (or no file).
+type NoProviderError struct {
+	// File is the configuration file read, or where it was looked for.
+	File string
+	// Exists is true when the file exists (and defines no profile).
+	Exists bool
+}
+
+func (e *NoProviderError) Error() string {
+	return fmt.Sprintf("no provider configured: pass --base-url URL -m MODEL (key in PARLEY_API_KEY), add a profile to %s (parley config init writes one), or try --demo", e.File)
 }
 
 // where names the configuration file for messages: the file read, or
