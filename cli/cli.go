@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parley-chat/parley/config"
+	"github.com/parley-chat/parley/provider"
 	"github.com/parley-chat/parley/sanitize"
 )
 
@@ -65,12 +67,9 @@ func Main(args []string, env *Env) int {
 // Run executes the command line under ctx and returns the exit code. Errors
 // are reported on env.Stderr as one line starting "parley: ".
 func Run(ctx context.Context, args []string, env *Env) int {
-	a := &app{env: env}
+	a := &app{env: env, completing: completionRequest(args)}
 	root := a.rootCommand()
 	root.SetArgs(args)
-	root.SetIn(env.Stdin)
-	root.SetOut(env.Stdout)
-	root.SetErr(env.Stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
@@ -87,10 +86,14 @@ type app struct {
 	env    *Env
 	f      flags
 	secret string
+	// completing is true when the shell asks for completions (parley
+	// __complete …): only then are the value completions registered.
+	completing bool
 }
 
-// flags are the command-line options. The provider flags are persistent
-// (shared by every subcommand); print and TUI flags belong to the root.
+// flags are the command-line options. Each command registers only the
+// flag groups it reads (flags.go); a flag a command does not have keeps
+// its zero value and counts as not given.
 type flags struct {
 	configPath      string
 	provider        string
@@ -118,13 +121,33 @@ type flags struct {
 	showReasoning bool
 }
 
-// subcommands lists the constructors of parley's subcommands; adding a
-// subcommand is one line here.
-var subcommands = []func(*app) *cobra.Command{
-	(*app).modelsCommand,
-	(*app).imageCommand,
-	(*app).usageCommand,
+// subcommand is one of parley's subcommands: its constructor, which
+// registers the flags only it has, and the flag groups it shares with
+// others.
+type subcommand struct {
+	build  func(*app) *cobra.Command
+	groups []flagGroup
 }
+
+// subcommands lists parley's subcommands. Adding one is one line: its
+// constructor and the flag groups it reads, for example
+//
+//	{(*app).replayCommand, []flagGroup{providerFlags}},
+//
+// A command that talks to a gateway takes providerFlags; one that sends
+// chat requests also takes requestFlags; chatFlags belong to the root
+// alone. A command without groups takes only its own flags.
+var subcommands = []subcommand{
+	{(*app).modelsCommand, []flagGroup{providerFlags}},
+	{(*app).imageCommand, []flagGroup{providerFlags}},
+	{(*app).usageCommand, []flagGroup{providerFlags}},
+	{(*app).configCommand, nil},
+	{(*app).versionCommand, nil},
+}
+
+// rootGroups are the flag groups of parley itself: the chat and print
+// mode read every one.
+var rootGroups = []flagGroup{chatFlags, providerFlags, requestFlags}
 
 func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
@@ -137,11 +160,12 @@ gateway's rate limits and queue state as they change.
   parley [PROMPT]            open the chat; PROMPT is sent at once
   parley -p [PROMPT]         print mode: answer on stdout, then exit
   parley --demo              try it against the built-in demo gateway
+  parley config init         set up a gateway: writes the config file
 
 API keys are read from the environment or an api_key_cmd, never from flags.`,
-		Args:          cobra.ArbitraryArgs,
-		SilenceErrors: true,
-		SilenceUsage:  true,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+		Version:           versionLine(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if a.f.print {
 				return a.runPrint(cmd, args)
@@ -149,49 +173,90 @@ API keys are read from the environment or an api_key_cmd, never from flags.`,
 			return a.runTUI(cmd, args)
 		},
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return usageErrorf("%v (see parley --help)", err)
+	root.SetIn(a.env.Stdin)
+	root.SetOut(a.env.Stdout)
+	root.SetErr(a.env.Stderr)
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetUsageFunc(usage)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return flagError(c, err)
 	})
-
-	pf := root.PersistentFlags()
-	pf.StringVar(&a.f.configPath, "config", "", "read configuration from `FILE` instead of $XDG_CONFIG_HOME/parley/config.toml")
-	pf.StringVar(&a.f.provider, "provider", "", "use the provider profile `NAME` from the config file")
-	pf.StringVar(&a.f.dialect, "dialect", "", "gateway dialect: openai, cuadra or gemini")
-	pf.StringVar(&a.f.baseURL, "base-url", "", "gateway base `URL` including the version segment, e.g. https://host/v1")
-	pf.StringVarP(&a.f.model, "model", "m", "", "model `ID`")
-	pf.StringVar(&a.f.system, "system", "", "system `PROMPT`")
-	pf.Float64Var(&a.f.temperature, "temperature", 0, "sampling temperature (0-2)")
-	pf.Float64Var(&a.f.topP, "top-p", 0, "nucleus sampling (0-1)")
-	pf.IntVar(&a.f.maxTokens, "max-tokens", 0, "maximum tokens in the answer")
-	pf.StringArrayVar(&a.f.stop, "stop", nil, "stop `SEQUENCE` (repeatable)")
-	pf.DurationVar(&a.f.idleTimeout, "idle-timeout", config.DefaultIdleTimeout, "longest silence tolerated mid-stream")
-	pf.DurationVar(&a.f.headerTimeout, "header-timeout", 0, "longest wait for the gateway's response headers, per attempt (default 2m30s: a queueing gateway may hold a request)")
-	pf.IntVar(&a.f.maxRetries, "max-retries", config.DefaultMaxRetries, "retries after the first attempt (429, 5xx, connection errors)")
-	pf.StringVar(&a.f.tools, "tools", "", "tool calls: none, ask or auto (print mode reports them and never runs them)")
-	pf.BoolVar(&a.f.demo, "demo", false, "use the built-in demo gateway (no key, no network)")
-	pf.BoolVar(&a.f.reasoning, "reasoning", false, "ask the model to think (where the dialect supports it)")
-	pf.IntVar(&a.f.reasoningBudget, "reasoning-budget", 0, "reasoning budget in tokens (implies --reasoning)")
-	pf.BoolVar(&a.f.uiStream, "ui-stream", false, "native REST dialect: ask for the Vercel AI SDK UI message stream (ui_stream in the config)")
-
-	lf := root.Flags()
-	lf.BoolVarP(&a.f.print, "print", "p", false, "print mode: send PROMPT (and/or stdin), print the answer, exit")
-	lf.StringVar(&a.f.output, "output", "text", "print mode output: text or jsonl")
-	lf.BoolVar(&a.f.showReasoning, "show-reasoning", false, "print mode: write the model's reasoning to stderr")
-	lf.StringVar(&a.f.theme, "theme", "", "chat theme: auto, dark, light or ascii (no colours)")
-	lf.BoolVar(&a.f.hideReasoning, "hide-reasoning", false, "chat: do not show the model's reasoning")
-
+	root.Flags().Bool("version", false, "print Parley's version and exit")
+	a.setUp(root, rootGroups)
 	for _, sub := range subcommands {
-		c := sub(a)
-		c.SilenceErrors, c.SilenceUsage = true, true
+		c := sub.build(a)
+		a.setUp(c, sub.groups)
 		root.AddCommand(c)
 	}
+	a.fixCompletionCommand(root)
 	return root
 }
 
+// setUp registers groups on cmd and its subcommands' shared settings:
+// errors reported once by Run, flags listed in the order they were
+// registered.
+func (a *app) setUp(cmd *cobra.Command, groups []flagGroup) {
+	cmd.Flags().SortFlags = false
+	a.addGroups(cmd, groups)
+	for _, c := range append([]*cobra.Command{cmd}, cmd.Commands()...) {
+		c.SilenceErrors, c.SilenceUsage = true, true
+	}
+}
+
+// fixCompletionCommand adds cobra's "completion" command now, rather than
+// when it runs, so that its arguments are checked in words like every
+// other command's.
+func (a *app) fixCompletionCommand(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = needsSubcommand("SHELL")
+		for _, sh := range c.Commands() {
+			sh.Args = noArgs
+			sh.Flags().SortFlags = false
+		}
+		a.setUp(c, nil)
+	}
+}
+
+// completionRequest reports whether args ask for shell completions (the
+// hidden command the completion scripts run).
+func completionRequest(args []string) bool {
+	return len(args) > 0 && strings.HasPrefix(args[0], cobra.ShellCompRequestCmd)
+}
+
 // printError reports err on stderr as one sanitized line without the key.
+// In a terminal where nothing configures a gateway (no file, no provider
+// flags, no key in the environment) it says how to start instead.
 func (a *app) printError(err error) {
+	var none *config.NoProviderError
+	if errors.As(err, &none) && !none.Exists && a.blankSlate() {
+		fmt.Fprint(a.env.Stderr, firstRunHint(none.File, a.env.Getenv))
+		return
+	}
 	msg := strings.TrimSpace(redact(err.Error(), a.secret))
 	fmt.Fprintf(a.env.Stderr, "parley: %s\n", sanitize.Line(msg))
+}
+
+// blankSlate reports whether Parley runs in a terminal with no API key in
+// the environment, as on its first run.
+func (a *app) blankSlate() bool {
+	if !a.env.StdinIsTerminal || !a.env.StderrIsTerminal {
+		return false
+	}
+	vars := []string{config.KeyEnv}
+	for _, d := range provider.Dialects() {
+		vars = append(vars, config.DialectKeyEnv(d))
+	}
+	for _, v := range vars {
+		if a.env.Getenv(v) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // warn prints a warning line on stderr.

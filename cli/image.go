@@ -28,12 +28,9 @@ gateway's revised prompt and the saved paths are printed; in kitty, WezTerm and
 iTerm2 the images are also shown inline. -m chooses the image model; without it, the
 profile's model if it is an image model, else the first image model among
 its models, else ` + imagefile.DefaultModel + `.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: needsArg("PROMPT", `parley image "a lighthouse at dusk"`),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			prompt := strings.TrimSpace(strings.Join(args, " "))
-			if prompt == "" {
-				return usageErrorf("the image prompt is empty")
-			}
 			if n < 1 || n > 10 {
 				return usageErrorf("-n must be between 1 and 10")
 			}
@@ -103,6 +100,10 @@ its models, else ` + imagefile.DefaultModel + `.`,
 	f.IntVarP(&n, "count", "n", 1, "number of images")
 	f.StringVar(&outDir, "out", "", "save images in `DIR` (default: the current directory)")
 	f.StringVar(&format, "format", "b64_json", "ask the gateway for b64_json or url")
+	_ = cmd.MarkFlagDirname("out")
+	a.completeValues(cmd, "size", fixed("1024x1024", "1792x1024", "1024x1792", "512x512", "256x256"))
+	a.completeValues(cmd, "quality", fixed("standard", "hd"))
+	a.completeValues(cmd, "format", fixed("b64_json", "url"))
 	return cmd
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"text/tabwriter"
 	"time"
@@ -21,9 +22,13 @@ func (a *app) modelsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "models",
 		Short: "List the models the provider offers",
-		Long: `List the models the provider offers (GET {base}/models), as a table or, with
---output json, as a JSON array of {"id","name","owned_by","created"} objects.`,
-		Args: cobra.NoArgs,
+		Long: `List the models the provider offers (GET {base}/models on every dialect), sorted
+by ID, the configured default marked. The table has a NAME column when the
+gateway gives models display names (native REST gateways do).
+
+With --output json it prints a JSON array of objects: "id", and "name",
+"owned_by" and "created" (Unix seconds) when the gateway reports them.`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "table" && output != "text" && output != "json" {
 				return usageErrorf("--output must be table or json, not %q", output)
@@ -65,8 +70,13 @@ func (a *app) modelsCommand() *cobra.Command {
 				}
 				return s
 			}
+			named := slices.ContainsFunc(models, func(m provider.Model) bool { return m.Name != "" && m.Name != m.ID })
 			tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "MODEL\tOWNED BY\tCREATED")
+			if named {
+				fmt.Fprintln(tw, "MODEL\tNAME\tOWNED BY\tCREATED")
+			} else {
+				fmt.Fprintln(tw, "MODEL\tOWNED BY\tCREATED")
+			}
 			for _, m := range models {
 				mark := ""
 				if m.ID == t.settings.Model {
@@ -76,11 +86,16 @@ func (a *app) modelsCommand() *cobra.Command {
 				if m.Created > 0 {
 					created = time.Unix(m.Created, 0).UTC().Format("2006-01-02")
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s%s\n", clean(m.ID), clean(m.OwnedBy), created, mark)
+				if named {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\n", clean(m.ID), clean(m.Name), clean(m.OwnedBy), created, mark)
+				} else {
+					fmt.Fprintf(tw, "%s\t%s\t%s%s\n", clean(m.ID), clean(m.OwnedBy), created, mark)
+				}
 			}
 			return tw.Flush()
 		},
 	}
 	cmd.Flags().StringVar(&output, "output", "table", "output format: table or json")
+	a.completeValues(cmd, "output", fixed("table", "json"))
 	return cmd
 }

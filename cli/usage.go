@@ -22,7 +22,7 @@ func (a *app) usageCommand() *cobra.Command {
 		Long: `Show the usage metrics a native REST gateway (dialect ` + string(provider.DialectCuadra) + `) reports at
 GET {base}/usage, as a table of values or, with --output json, as the gateway
 sent them.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "table" && output != "text" && output != "json" {
 				return usageErrorf("--output must be table or json, not %q", output)
@@ -75,5 +75,6 @@ sent them.`,
 		},
 	}
 	cmd.Flags().StringVar(&output, "output", "table", "output format: table or json")
+	a.completeValues(cmd, "output", fixed("table", "json"))
 	return cmd
 }
