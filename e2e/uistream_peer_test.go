@@ -27,16 +27,20 @@ import (
 // packages are missing.
 func startPeer(t *testing.T) string {
 	t.Helper()
+	const install = "run .ci/run once (it installs the peer's locked packages into .peers/) and export PARLEY_PEERS=$PWD/.peers"
 	dir := fixtures.Peer("ui-message-stream")
 	if dir == "" {
-		fixtures.Missing(t, "the ui-message-stream peer is not available: put shared/ beside the checkout or set PARLEY_FIXTURES")
+		if peers := os.Getenv("PARLEY_PEERS"); peers != "" {
+			fixtures.Missing(t, "the ui-message-stream peer is not in PARLEY_PEERS=%s: %s", peers, install)
+		}
+		fixtures.Missing(t, "the ui-message-stream peer is not available: put shared/ beside the checkout, or %s", install)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		fixtures.Missing(t, "node is not installed: the UI message stream peer test needs Node.js (.ci/run installs the peer's packages when node is present)")
+		fixtures.Missing(t, "node is not installed: the UI message stream peer test needs Node.js (.ci/run installs it)")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "ai")); err != nil {
-		fixtures.Missing(t, "the peer's packages are not installed: run `npm ci` in %s (.ci/run does)", dir)
+		fixtures.Missing(t, "the peer's packages are not installed in %s: %s", dir, install)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	args := []string{"server.mjs", "--port", "0"}
