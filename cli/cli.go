@@ -132,14 +132,15 @@ type subcommand struct {
 // subcommands lists parley's subcommands. Adding one is one line: its
 // constructor and the flag groups it reads, for example
 //
-//	{(*app).replayCommand, []flagGroup{providerFlags}},
+//	{(*app).replayCommand, []flagGroup{providerFlags, modelFlag}},
 //
-// A command that talks to a gateway takes providerFlags; one that sends
-// chat requests also takes requestFlags; chatFlags belong to the root
-// alone. A command without groups takes only its own flags.
+// A command that talks to a gateway takes providerFlags, and modelFlag
+// when it uses a model; one that sends chat requests also takes
+// requestFlags; chatFlags belong to the root alone. A command without
+// groups takes only its own flags.
 var subcommands = []subcommand{
-	{(*app).modelsCommand, []flagGroup{providerFlags}},
-	{(*app).imageCommand, []flagGroup{providerFlags}},
+	{(*app).modelsCommand, []flagGroup{providerFlags, modelFlag}},
+	{(*app).imageCommand, []flagGroup{providerFlags, modelFlag}},
 	{(*app).usageCommand, []flagGroup{providerFlags}},
 	{(*app).configCommand, nil},
 	{(*app).versionCommand, nil},
@@ -147,7 +148,7 @@ var subcommands = []subcommand{
 
 // rootGroups are the flag groups of parley itself: the chat and print
 // mode read every one.
-var rootGroups = []flagGroup{chatFlags, providerFlags, requestFlags}
+var rootGroups = []flagGroup{chatFlags, providerFlags, modelFlag, requestFlags}
 
 func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{

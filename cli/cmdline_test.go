@@ -78,17 +78,18 @@ func flagsOf(t *testing.T, args ...string) []string {
 // TestHelpListsOnlyFlagsThatApply: each command's help shows its own flags
 // and the groups it reads, nothing else.
 func TestHelpListsOnlyFlagsThatApply(t *testing.T) {
-	provider := []string{"config", "provider", "dialect", "base-url", "model", "demo", "max-retries", "idle-timeout", "header-timeout"}
+	provider := []string{"config", "provider", "dialect", "base-url", "demo", "max-retries", "idle-timeout", "header-timeout"}
+	model := []string{"model"}
 	request := []string{"system", "temperature", "top-p", "max-tokens", "stop", "reasoning", "reasoning-budget", "tools", "ui-stream"}
 	chat := []string{"print", "output", "show-reasoning", "theme", "hide-reasoning"}
 	tests := []struct {
 		args []string
 		want []string
 	}{
-		{nil, slices.Concat([]string{"version", "help"}, chat, provider, request)},
-		{[]string{"models"}, slices.Concat([]string{"output", "help"}, provider)},
+		{nil, slices.Concat([]string{"version", "help"}, chat, provider, model, request)},
+		{[]string{"models"}, slices.Concat([]string{"output", "help"}, provider, model)},
 		{[]string{"usage"}, slices.Concat([]string{"output", "help"}, provider)},
-		{[]string{"image"}, slices.Concat([]string{"size", "quality", "count", "out", "format", "help"}, provider)},
+		{[]string{"image"}, slices.Concat([]string{"size", "quality", "count", "out", "format", "help"}, provider, model)},
 		{[]string{"config", "init"}, []string{"config", "help"}},
 		{[]string{"config", "path"}, []string{"config", "help"}},
 		{[]string{"version"}, []string{"help"}},

@@ -28,9 +28,12 @@ func (a *app) providerValues() map[string]cobra.CompletionFunc {
 	}
 	return map[string]cobra.CompletionFunc{
 		"provider": a.completeProvider,
-		"model":    a.completeModel,
 		"dialect":  fixed(dialects...),
 	}
+}
+
+func (a *app) modelValues() map[string]cobra.CompletionFunc {
+	return map[string]cobra.CompletionFunc{"model": a.completeModel}
 }
 
 func (a *app) requestValues() map[string]cobra.CompletionFunc {

@@ -35,6 +35,9 @@ var (
 	// providerFlags choose the gateway and how patiently it is talked to:
 	// every command that talks to a gateway takes them.
 	providerFlags = flagGroup{"Provider", (*app).addProviderFlags, (*app).providerValues}
+	// modelFlag is -m, for the commands that use a model; its help
+	// section is the provider's.
+	modelFlag = flagGroup{"Provider", (*app).addModelFlag, (*app).modelValues}
 	// requestFlags shape a chat request (system prompt, sampling,
 	// reasoning, tools): only commands that send chat requests take them.
 	requestFlags = flagGroup{"Request", (*app).addRequestFlags, (*app).requestValues}
@@ -76,11 +79,14 @@ func (a *app) addProviderFlags(f *pflag.FlagSet) {
 	f.StringVar(&a.f.provider, "provider", "", "use the provider profile `NAME` from the config file")
 	f.StringVar(&a.f.dialect, "dialect", "", "gateway dialect: "+dialectList())
 	f.StringVar(&a.f.baseURL, "base-url", "", "gateway base `URL` including the version segment, e.g. https://host/v1")
-	f.StringVarP(&a.f.model, "model", "m", "", "model `ID`")
 	f.BoolVar(&a.f.demo, "demo", false, "use the built-in demo gateway (no key, no network)")
 	f.IntVar(&a.f.maxRetries, "max-retries", config.DefaultMaxRetries, "retries after the first attempt (429, 5xx, connection errors)")
 	f.DurationVar(&a.f.idleTimeout, "idle-timeout", config.DefaultIdleTimeout, "longest silence tolerated mid-stream")
 	f.DurationVar(&a.f.headerTimeout, "header-timeout", 0, "longest wait for the gateway's response headers, per attempt (default 2m30s: a queueing gateway may hold a request)")
+}
+
+func (a *app) addModelFlag(f *pflag.FlagSet) {
+	f.StringVarP(&a.f.model, "model", "m", "", "model `ID`")
 }
 
 func (a *app) addRequestFlags(f *pflag.FlagSet) {
