@@ -3,6 +3,10 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -300,5 +304,35 @@ func TestFirstRunHint(t *testing.T) {
 	env["OPENAI_API_KEY"] = "sk-test-0123456789"
 	if stderr, code := runTerm(env, true, "-p", "hi"); code != ExitUsage || !oneLine(stderr) {
 		t.Errorf("key in the environment: exit %d, %q", code, stderr)
+	}
+}
+
+// TestModelsTableAndJSON: the table gains a NAME column when the gateway
+// names its models, and the JSON carries the fields models --help lists.
+func TestModelsTableAndJSON(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"data":[{"id":"model_b","name":"Beta Large","provider":"acme"},{"id":"model_a","name":"model_a"}],"hasMore":false}`)
+	}))
+	t.Cleanup(srv.Close)
+	env := map[string]string{"PARLEY_API_KEY": "sk-test-0123456789", "XDG_CONFIG_HOME": t.TempDir()}
+	args := []string{"models", "--dialect", "cuadra", "--base-url", srv.URL + "/v1", "-m", "model_b"}
+	stdout, stderr, code := run(t, env, args...)
+	want := "MODEL    NAME        OWNED BY  CREATED\nmodel_a  model_a               \nmodel_b  Beta Large  acme        (default)\n"
+	if code != 0 || stdout != want {
+		t.Errorf("exit %d, stderr %q, table\n%q\nwant\n%q", code, stderr, stdout, want)
+	}
+	stdout, _, code = run(t, env, append(args, "--output", "json")...)
+	var got []map[string]any
+	if err := json.Unmarshal([]byte(stdout), &got); code != 0 || err != nil || len(got) != 2 ||
+		got[1]["id"] != "model_b" || got[1]["name"] != "Beta Large" || got[1]["owned_by"] != "acme" {
+		t.Errorf("json: exit %d, %v, %s", code, err, stdout)
+	}
+	for _, m := range got {
+		for k := range m {
+			if !slices.Contains([]string{"id", "name", "owned_by", "created"}, k) {
+				t.Errorf("field %q is not among those models --help names", k)
+			}
+		}
 	}
 }
