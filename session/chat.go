@@ -301,6 +301,7 @@ func (c *Chat) Handle(ev Stamped) Update {
 func (c *Chat) start(ctx context.Context) *Turn {
 	c.reqIn = c.estimateInput()
 	t := NewTurn(c.now())
+	t.schema = c.conv.Settings.Schema
 	c.turn = t
 	c.turns = append(c.turns, t)
 	c.state.Begin()
@@ -324,6 +325,7 @@ func (c *Chat) finish() {
 	if t.Answered() {
 		c.conv.AddAssistant(t.Message())
 	}
+	t.checkSchema()
 	if t.Err == nil && !t.Interrupted {
 		c.conv.Continue(t.ChatID)
 	} else {

@@ -3,7 +3,10 @@
 // and folding a provider's events into messages. It imports no UI code.
 package session
 
-import "github.com/parley-chat/parley/provider"
+import (
+	"github.com/parley-chat/parley/provider"
+	"github.com/parley-chat/parley/schema"
+)
 
 // Settings are the per-conversation request parameters: the model and the
 // sampling and reasoning options chosen by config and flags. The zero value
@@ -17,7 +20,11 @@ type Settings struct {
 	Stop           []string
 	Reasoning      provider.ReasoningOptions
 	ResponseFormat *provider.ResponseFormat
-	Tools          []provider.Tool
+	// Schema, when set, asks for answers that are JSON matching it (it
+	// takes the place of ResponseFormat), and each finished answer is
+	// checked against it (Turn.SchemaCheck).
+	Schema *schema.Schema
+	Tools  []provider.Tool
 	// ToolsMode says whether tool calls are only reported (ToolsNone),
 	// run after the user approves (ToolsAsk, also the zero value), or run
 	// at once.
@@ -42,6 +49,9 @@ func (s Settings) Request(history []provider.Message) *provider.Request {
 		Stop:           append([]string(nil), s.Stop...),
 		ResponseFormat: s.ResponseFormat,
 		Reasoning:      s.Reasoning,
+	}
+	if s.Schema != nil {
+		req.ResponseFormat = s.Schema.ResponseFormat()
 	}
 	if s.ToolsMode.OffersTools() {
 		req.Tools = append([]provider.Tool(nil), s.Tools...)

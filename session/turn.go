@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/provider"
+	"github.com/parley-chat/parley/schema"
 )
 
 // TimedEvent is one provider event with its offset from the start of the
@@ -48,6 +49,13 @@ type Turn struct {
 	// user cancelled (then Interrupted is true).
 	Err         *provider.APIError
 	Interrupted bool
+
+	// SchemaCheck is the answer checked against the schema its request
+	// asked for (see Settings.Schema); nil without a schema, and for a
+	// turn that ended in tool calls, an error or an interruption. It is
+	// set before observers learn the turn finished.
+	SchemaCheck *schema.Result
+	schema      *schema.Schema // the schema the request asked for
 
 	Events []TimedEvent
 
