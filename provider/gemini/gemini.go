@@ -149,7 +149,7 @@ func buildBody(req *provider.Request) ([]byte, error) {
 	if rf := req.ResponseFormat; rf != nil && (rf.Type == "json_schema" || rf.Type == "json_object") {
 		gc.ResponseMimeType = "application/json"
 		if rf.Type == "json_schema" && len(rf.Schema) > 0 {
-			gc.ResponseSchema = rf.Schema
+			gc.ResponseJSONSchema = rf.Schema
 		}
 	}
 	if req.Reasoning.Enabled {

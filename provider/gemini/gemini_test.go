@@ -499,7 +499,7 @@ func TestRequestShape(t *testing.T) {
 		`{"role":"user","parts":[{"functionResponse":{"name":"get_weather","response":{"temp":18}}},{"functionResponse":{"name":"get_weather","response":{"result":"sunny"}}}]},` +
 		`{"role":"model","parts":[{"text":"Paris 18, Rome sunny."}]},{"role":"user","parts":[{"text":"Thanks"}]}],` +
 		`"systemInstruction":{"parts":[{"text":"Be brief."}]},` +
-		`"generationConfig":{"temperature":0.2,"topP":0.8,"maxOutputTokens":100,"stopSequences":["END"],"responseMimeType":"application/json","responseSchema":{"type":"object"},"thinkingConfig":{"includeThoughts":true,"thinkingBudget":1024}},` +
+		`"generationConfig":{"temperature":0.2,"topP":0.8,"maxOutputTokens":100,"stopSequences":["END"],"responseMimeType":"application/json","responseJsonSchema":{"type":"object"},"thinkingConfig":{"includeThoughts":true,"thinkingBudget":1024}},` +
 		`"tools":[{"functionDeclarations":[{"name":"get_weather","description":"Weather","parameters":{"type":"object"}}]}]}`
 	if string(r.Body) != want {
 		t.Errorf("body\n got %s\nwant %s", r.Body, want)

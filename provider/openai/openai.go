@@ -110,7 +110,11 @@ func buildBody(req *provider.Request, stream bool) ([]byte, error) {
 	if rf := req.ResponseFormat; rf != nil {
 		f := &goopenai.ChatCompletionResponseFormat{Type: goopenai.ChatCompletionResponseFormatType(rf.Type)}
 		if rf.Type == "json_schema" {
-			f.JSONSchema = &goopenai.ChatCompletionResponseFormatJSONSchema{Name: rf.Name, Schema: rf.Schema, Strict: rf.Strict}
+			name := rf.Name
+			if name == "" {
+				name = "response" // the gateway requires one
+			}
+			f.JSONSchema = &goopenai.ChatCompletionResponseFormatJSONSchema{Name: name, Schema: rf.Schema, Strict: rf.Strict}
 		}
 		cr.ResponseFormat = f
 	}
