@@ -109,6 +109,7 @@ type flags struct {
 	headerTimeout   time.Duration
 	maxRetries      int
 	tools           string
+	jsonSchema      string
 	demo            bool
 	reasoning       bool
 	reasoningBudget int

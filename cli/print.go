@@ -12,6 +12,7 @@ import (
 
 	"github.com/parley-chat/parley/provider"
 	"github.com/parley-chat/parley/sanitize"
+	"github.com/parley-chat/parley/schema"
 	"github.com/parley-chat/parley/session"
 )
 
@@ -58,6 +59,9 @@ func (a *app) printAnswer(ctx context.Context, prov provider.Provider, settings 
 			e.Err.Redact(a.secret)
 		}
 		finished = chat.Handle(ev).Finished
+		if finished {
+			p.schema(turn.SchemaCheck)
+		}
 		p.event(ev.Event)
 	}
 	p.finish()
@@ -66,7 +70,7 @@ func (a *app) printAnswer(ctx context.Context, prov provider.Provider, settings 
 		if werr != nil {
 			return failure(fmt.Errorf("writing output: %w", werr))
 		}
-		return nil
+		return schemaFailure(turn)
 	}
 	// The text printer has already reported the error on stderr, in order
 	// with the retry lines; in jsonl mode it is an event on stdout and is
@@ -81,7 +85,7 @@ func (a *app) printAnswer(ctx context.Context, prov provider.Provider, settings 
 // newPrinter is the printer for the --output format.
 func (a *app) newPrinter(stdout, stderr io.Writer) printer {
 	if a.f.output == "jsonl" {
-		return &jsonlPrinter{out: stdout, secret: a.secret}
+		return &jsonlPrinter{out: stdout, errOut: stderr, secret: a.secret}
 	}
 	return &textPrinter{
 		out:           stdout,
@@ -128,6 +132,9 @@ func (a *app) readPrompt(args []string) (string, error) {
 // printer renders the event stream of print mode.
 type printer interface {
 	event(provider.Event)
+	// schema receives the check of a finished answer against the
+	// --json-schema schema (nil without one) before its terminal event.
+	schema(*schema.Result)
 	finish()
 	writeErr() error
 }
@@ -137,6 +144,7 @@ type printer interface {
 // control characters).
 type jsonlPrinter struct {
 	out    io.Writer
+	errOut io.Writer
 	secret string
 	err    error
 }
@@ -172,7 +180,8 @@ type textPrinter struct {
 	lastOut       byte // last byte written to stdout
 	lastReasoning byte // last byte of reasoning written to stderr
 	err           *provider.APIError
-	truncated     bool // the answer ended at the token limit
+	truncated     bool           // the answer ended at the token limit
+	check         *schema.Result // the answer checked against --json-schema
 }
 
 func (p *textPrinter) write(w io.Writer, s string) {
@@ -254,6 +263,7 @@ func (p *textPrinter) finish() {
 			p.line("%s", describeError(p.err))
 		}
 	}
+	p.reportSchema()
 }
 
 func (p *textPrinter) writeErr() error { return p.writeFailedErr }

@@ -60,6 +60,11 @@ func (a *app) resolve(ctx context.Context, cmd *cobra.Command, needModel bool) (
 	for _, w := range r.Warnings {
 		a.warn(w)
 	}
+	sch, err := a.loadSchema()
+	if err != nil {
+		t.close()
+		return nil, err
+	}
 
 	key := demoKey
 	if !a.f.demo {
@@ -91,6 +96,7 @@ func (a *app) resolve(ctx context.Context, cmd *cobra.Command, needModel bool) (
 		Stop:        r.Stop,
 		Reasoning:   r.Reasoning,
 		ToolsMode:   r.ToolsMode,
+		Schema:      sch,
 	}
 	if a.f.demo && r.ToolsMode.OffersTools() {
 		t.settings.Tools = demoTools()
