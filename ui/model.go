@@ -220,6 +220,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case editorReadyMsg, editorClosedMsg, editorDoneMsg:
 		return m.onEditorMsg(msg)
+	case schemaLoadedMsg:
+		return m.onSchemaLoaded(msg)
 	}
 	// Anything else (cursor blink, focus) goes to the editor.
 	cmd := m.in.Update(msg)
@@ -402,6 +404,8 @@ func (m *Model) runCommand(c command) tea.Cmd {
 		return m.runImage(p, c.arg)
 	case "/usage":
 		return m.runUsage(p)
+	case "/schema":
+		return m.runSchema(c.arg)
 	case "/help":
 		m.openOverlay(&helpOverlay{})
 	default:

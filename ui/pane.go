@@ -269,6 +269,7 @@ func (p *Pane) endLive(rc renderCtx) {
 	it.md = p.stream.Source()
 	it.mdOut = p.stream.Finish()
 	it.mdKey = renderKey{width: rc.width, theme: rc.th.Name}
+	it.showStructured()
 	it.blocks = len(markdown.CodeBlocks(it.md))
 	it.live = false
 	it.invalidate()

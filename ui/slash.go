@@ -22,6 +22,7 @@ var slashCommands = []slashCommand{
 	{"/copy", true},
 	{"/image", true},
 	{"/usage", false},
+	{"/schema", true},
 	{"/help", false},
 }
 
@@ -35,7 +36,7 @@ func commandHelpRows() [][2]string {
 		{"/new · /retry", "new conversation · regenerate the answer"},
 		{"/copy [N]", "copy code block N, or the last answer"},
 		{"/image [-m M] PROMPT", "generate an image into ~/Pictures/parley"},
-		{"/usage", "the account's usage (cuadra gateways)"},
+		{"/usage · /schema FILE|off", "usage (cuadra) · JSON answers matching FILE"},
 	}
 }
 

@@ -53,6 +53,7 @@ type item struct {
 	expanded   bool          // reasoning shown in full
 	live       bool          // still streaming; lines come from the pane
 	info       *info         // kindInfo: what the report shows
+	sv         *structured   // assistant: the answer as JSON checked against a schema
 
 	key   renderKey
 	lines []string
@@ -114,6 +115,7 @@ func (it *item) renderAssistant(b *strings.Builder, c renderCtx) {
 	mk := renderKey{width: c.width, theme: c.th.Name}
 	if it.mdKey != mk {
 		it.mdOut, _ = c.renderer(c.width).Render(it.md, it.firstBlock)
+		it.mdOut = it.markViolations(it.mdOut, c)
 		it.mdKey = mk
 	}
 	if it.mdOut != "" {
@@ -121,6 +123,7 @@ func (it *item) renderAssistant(b *strings.Builder, c renderCtx) {
 		b.WriteString(it.mdOut)
 	}
 	writeTail(b, it.turn, c)
+	writeSchemaCheck(b, it.turn, c)
 }
 
 // writeTail adds tool calls, the error and the interrupted marker.
