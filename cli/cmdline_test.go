@@ -84,7 +84,7 @@ func flagsOf(t *testing.T, args ...string) []string {
 func TestHelpListsOnlyFlagsThatApply(t *testing.T) {
 	provider := []string{"config", "provider", "dialect", "base-url", "demo", "max-retries", "idle-timeout", "header-timeout"}
 	model := []string{"model"}
-	request := []string{"system", "temperature", "top-p", "max-tokens", "stop", "reasoning", "reasoning-budget", "tools", "ui-stream"}
+	request := []string{"system", "temperature", "top-p", "max-tokens", "stop", "reasoning", "reasoning-budget", "tools", "json-schema", "ui-stream"}
 	chat := []string{"print", "output", "show-reasoning", "theme", "hide-reasoning"}
 	tests := []struct {
 		args []string
