@@ -58,9 +58,9 @@ func (a *app) printAnswer(ctx context.Context, prov provider.Provider, settings 
 		if e, ok := ev.Event.(provider.Error); ok && e.Err != nil {
 			e.Err.Redact(a.secret)
 		}
-		finished = chat.Handle(ev).Finished
-		if finished {
-			p.schema(turn.SchemaCheck)
+		up := chat.Handle(ev)
+		if finished = up.Finished; finished {
+			p.schema(up.Turn.SchemaCheck)
 		}
 		p.event(ev.Event)
 	}
