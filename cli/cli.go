@@ -9,9 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -52,16 +50,19 @@ func OSEnv() *Env {
 }
 
 // Main runs the parley command with args (without the program name) and
-// returns the exit code. SIGINT and SIGTERM cancel the running request; a
-// second signal kills the process as usual.
+// returns the exit code. SIGINT, SIGTERM, SIGHUP and SIGQUIT cancel what is
+// running (the request, the chat, a prompt still being read) and Parley
+// exits with 128 + the signal's number, within a second even when a read
+// cannot be cancelled. Nothing but Parley's own output reaches the
+// terminal: the standard logger is silenced.
 func Main(args []string, env *Env) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	silenceStdLogger()
+	ctx, stop := onSignals(context.Background(), func(status int) {
+		fmt.Fprintln(env.Stderr, "parley: interrupted")
+		os.Exit(status)
+	})
 	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // restore the default behaviour for a second Ctrl+C
-	}()
-	return Run(ctx, args, env)
+	return signalStatus(ctx, Run(ctx, args, env))
 }
 
 // Run executes the command line under ctx and returns the exit code. Errors

@@ -84,7 +84,7 @@ func TestReadPrompt(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := &app{env: &Env{Stdin: strings.NewReader(tt.stdin), StdinIsTerminal: tt.terminal}}
-			got, err := a.readPrompt(tt.args)
+			got, err := a.readPrompt(context.Background(), tt.args)
 			if tt.wantErr {
 				if exitCode(err) != ExitUsage {
 					t.Errorf("err = %v, want a usage error", err)

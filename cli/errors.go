@@ -13,7 +13,7 @@ const (
 	ExitOK          = 0   // success
 	ExitFailure     = 1   // API, network or stream error
 	ExitUsage       = 2   // usage or configuration error
-	ExitInterrupted = 130 // cancelled by SIGINT/SIGTERM (128 + SIGINT)
+	ExitInterrupted = 130 // cancelled (128 + SIGINT); Main reports 128 + whichever signal it was
 )
 
 // exitError carries an exit code with an error. silent errors have already

@@ -24,7 +24,7 @@ func (a *app) runPrint(cmd *cobra.Command, args []string) error {
 	if a.f.output != "text" && a.f.output != "jsonl" {
 		return usageErrorf("--output must be text or jsonl, not %q", a.f.output)
 	}
-	prompt, err := a.readPrompt(args)
+	prompt, err := a.readPrompt(cmd.Context(), args)
 	if err != nil {
 		return err
 	}
@@ -104,18 +104,37 @@ func (a *app) newPrinter(stdout, stderr io.Writer) printer {
 //	PROMPT
 //
 //	STDIN
-func (a *app) readPrompt(args []string) (string, error) {
+//
+// Reading stdin ends as soon as ctx does (a signal), even while the
+// writer on the other end of the pipe has not written anything yet.
+func (a *app) readPrompt(ctx context.Context, args []string) (string, error) {
 	prompt := strings.TrimSpace(strings.Join(args, " "))
 	var piped string
 	if !a.env.StdinIsTerminal && a.env.Stdin != nil {
-		b, err := io.ReadAll(io.LimitReader(a.env.Stdin, maxStdinPrompt+1))
-		if err != nil {
-			return "", usageErrorf("reading stdin: %v", err)
+		type read struct {
+			b   []byte
+			err error
 		}
-		if len(b) > maxStdinPrompt {
+		ch := make(chan read, 1)
+		go func() {
+			// A read blocked on the pipe cannot be interrupted: when ctx
+			// ends first this goroutine is left to the process's exit.
+			b, err := io.ReadAll(io.LimitReader(a.env.Stdin, maxStdinPrompt+1))
+			ch <- read{b, err}
+		}()
+		var r read
+		select {
+		case r = <-ch:
+		case <-ctx.Done():
+			return "", &exitError{code: ExitInterrupted, err: errors.New("interrupted while reading stdin")}
+		}
+		if r.err != nil {
+			return "", usageErrorf("reading stdin: %v", r.err)
+		}
+		if len(r.b) > maxStdinPrompt {
 			return "", usageErrorf("stdin is larger than %d MB", maxStdinPrompt>>20)
 		}
-		piped = strings.TrimRight(string(b), " \t\r\n")
+		piped = strings.TrimRight(string(r.b), " \t\r\n")
 		piped = strings.TrimLeft(piped, "\r\n")
 	}
 	switch {

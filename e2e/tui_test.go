@@ -34,6 +34,12 @@ var tmuxSeq atomic.Int64
 // server's environment, never through any command line.
 func startTUI(t *testing.T, env []string, args ...string) *tmuxPane {
 	t.Helper()
+	return startPane(t, env, append([]string{parleyBin}, args...)...)
+}
+
+// startPane runs the command argv in a fresh private tmux server.
+func startPane(t *testing.T, env []string, argv ...string) *tmuxPane {
+	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		fixtures.Missing(t, "tmux is not installed: the TUI end-to-end tests need it (.ci/run installs it)")
 	}
@@ -48,7 +54,7 @@ func startTUI(t *testing.T, env []string, args ...string) *tmuxPane {
 	p := &tmuxPane{t: t, sock: fmt.Sprintf("parley-e2e-%d-%d", os.Getpid(), tmuxSeq.Add(1)),
 		env: append(os.Environ(), append([]string{"TERM=xterm-256color", "XDG_CONFIG_HOME=" + dir, "NO_COLOR="}, env...)...)}
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", p.sock, "kill-server").Run() })
-	cmd := append([]string{"-L", p.sock, "-f", conf, "new-session", "-d", "-x", "120", "-y", "40", "-s", "t", parleyBin}, args...)
+	cmd := append([]string{"-L", p.sock, "-f", conf, "new-session", "-d", "-x", "120", "-y", "40", "-s", "t"}, argv...)
 	p.run(cmd...)
 	return p
 }

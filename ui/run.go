@@ -8,8 +8,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/term"
 	"github.com/parley-chat/parley/provider"
 	"github.com/parley-chat/parley/session"
 )
@@ -41,14 +45,22 @@ type PaneSpec struct {
 }
 
 // Run runs the chat until the user quits or ctx is cancelled. Streams still
-// in flight are cancelled on the way out.
+// in flight are cancelled on the way out. Bubble Tea's own signal handler
+// is off: the caller owns signals and cancels ctx, which ends the chat with
+// the terminal restored (alternate screen off, mouse reporting off, cursor
+// shown). If the program has not wound down killGrace after ctx ended (an
+// update stuck in a long computation), Run restores the terminal itself and
+// returns, leaving the program's goroutine behind for the process to end.
 func Run(ctx context.Context, opts Options) error {
 	var prog *tea.Program
 	m, err := newModel(ctx, opts, func(msg tea.Msg) { prog.Send(msg) })
 	if err != nil {
 		return err
 	}
-	popts := []tea.ProgramOption{tea.WithContext(ctx)}
+	// With its own handler Bubble Tea takes SIGINT and SIGTERM as well,
+	// and its shutdown waits for that handler's goroutine, which can be
+	// blocked for good sending a message nobody reads any more.
+	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithoutSignalHandler()}
 	if opts.Input != nil {
 		popts = append(popts, tea.WithInput(opts.Input))
 	}
@@ -56,10 +68,68 @@ func Run(ctx context.Context, opts Options) error {
 		popts = append(popts, tea.WithOutput(opts.Output))
 	}
 	prog = tea.NewProgram(m, popts...)
-	_, err = prog.Run()
+	saved := saveTerminal(opts)
+	done := make(chan error, 1)
+	go func() {
+		_, err := prog.Run()
+		done <- err
+	}()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		select {
+		case err = <-done:
+		case <-time.After(killGrace):
+			// Kill skips the final render but still restores the terminal,
+			// unless what blocks the program blocks its shutdown too.
+			go prog.Kill()
+			select {
+			case err = <-done:
+			case <-time.After(killGrace / 2):
+				saved.restore()
+				return nil
+			}
+		}
+	}
 	m.shutdown()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil
 	}
 	return err
+}
+
+// killGrace is how long a cancelled chat may take to close by itself.
+const killGrace = 400 * time.Millisecond
+
+// savedTerminal is what Run needs to restore the terminal without Bubble
+// Tea's help: the tty's mode from before the chat and the output stream.
+type savedTerminal struct {
+	fd    uintptr
+	state *term.State
+	out   io.Writer
+}
+
+func saveTerminal(opts Options) savedTerminal {
+	s := savedTerminal{out: opts.Output}
+	if s.out == nil {
+		s.out = os.Stdout
+	}
+	if opts.Input == nil && term.IsTerminal(os.Stdin.Fd()) {
+		if st, err := term.GetState(os.Stdin.Fd()); err == nil {
+			s.fd, s.state = os.Stdin.Fd(), st
+		}
+	}
+	return s
+}
+
+// restore leaves the alternate screen and undoes the modes the chat sets
+// (mouse reporting, focus events, bracketed paste, keyboard enhancements,
+// hidden cursor), then puts the tty back in the mode it had.
+func (s savedTerminal) restore() {
+	_, _ = io.WriteString(s.out, ansi.ResetModeMouseButtonEvent+ansi.ResetModeMouseAnyEvent+ansi.ResetModeMouseNormal+
+		ansi.ResetModeMouseExtSgr+ansi.ResetModeFocusEvent+ansi.ResetModeBracketedPaste+ansi.ResetModifyOtherKeys+
+		ansi.PopKittyKeyboard(1)+ansi.ResetModeAltScreenSaveCursor+ansi.ShowCursor)
+	if s.state != nil {
+		_ = term.Restore(s.fd, s.state)
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -129,7 +130,7 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("demo: listen: %w", err)
 	}
 	s.URL = "http://" + ln.Addr().String() + "/v1"
-	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 	go func() { _ = s.srv.Serve(ln) }()
 	return s, nil
 }

@@ -1,0 +1,132 @@
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// rawGateway is a loopback server that speaks HTTP/1.1 by hand, so that it
+// can break the protocol in ways net/http refuses to: bytes after a
+// response sized by Content-Length, a Content-Length shorter than the
+// body. respond writes the whole answer to the n-th request (1-based).
+type rawGateway struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	count int
+	wg    sync.WaitGroup
+}
+
+func newRawGateway(t *testing.T, respond func(w io.Writer, req *http.Request, n int)) *rawGateway {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &rawGateway{ln: ln}
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			g.wg.Add(1)
+			go func() {
+				defer g.wg.Done()
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, req.Body)
+					g.mu.Lock()
+					g.count++
+					n := g.count
+					g.mu.Unlock()
+					respond(c, req, n)
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		g.wg.Wait()
+	})
+	return g
+}
+
+func (g *rawGateway) url() string { return "http://" + g.ln.Addr().String() + "/v1" }
+
+func (g *rawGateway) requests() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.count
+}
+
+// rawSSE writes a complete 200 event stream answering "ok".
+func rawSSE(w io.Writer) {
+	body := "data: " + textChunk("ok") + "\n\ndata: " + stopChunk + "\n\ndata: [DONE]\n\n"
+	fmt.Fprintf(w, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+}
+
+// TestHTTPLoggerSilenced: a gateway that sends more bytes than its
+// response announced makes Go's HTTP client log them ("Unsolicited
+// response received on idle HTTP channel starting with …") through the
+// standard logger, straight to stderr and over the chat screen. Here the
+// extra bytes echo the key; nothing of them may reach either stream, in
+// any output mode.
+func TestHTTPLoggerSilenced(t *testing.T) {
+	echo := "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 40\r\n\r\nAuthorization: Bearer " + testKey + "\r\n"
+	tests := []struct {
+		name  string
+		first func(w io.Writer)
+	}{
+		{"second response after a sized body", func(w io.Writer) {
+			body := `{"error":{"message":"try again"}}`
+			fmt.Fprintf(w, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s%s", len(body), body, echo)
+		}},
+		{"content-length shorter than the body", func(w io.Writer) {
+			body := `{"error":{"message":"try again; your header was Authorization: Bearer ` + testKey + `"}}`
+			fmt.Fprintf(w, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n%s", body)
+		}},
+	}
+	for _, tt := range tests {
+		for _, mode := range []string{"text", "jsonl"} {
+			t.Run(tt.name+"/"+mode, func(t *testing.T) {
+				g := newRawGateway(t, func(w io.Writer, _ *http.Request, n int) {
+					if n == 1 {
+						tt.first(w)
+						return
+					}
+					rawSSE(w)
+				})
+				r := parley(t, runOpts{}, "-p", "hi", "--output", mode, "--dialect", "openai", "--base-url", g.url(), "-m", "M")
+				if g.requests() < 2 {
+					t.Fatalf("the gateway saw %d requests, want a retry", g.requests())
+				}
+				if r.code != 0 || !strings.Contains(r.stdout, "ok") {
+					t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+				}
+				for _, bad := range []string{"Unsolicited", "Bearer", "HTTP/1.1", "idle HTTP channel"} {
+					if strings.Contains(r.stdout, bad) || strings.Contains(r.stderr, bad) {
+						t.Errorf("output shows %q:\nstdout %q\nstderr %q", bad, r.stdout, r.stderr)
+					}
+				}
+				for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+					if line != "" && !strings.HasPrefix(line, "parley: ") {
+						t.Errorf("stderr line without the parley prefix: %q", line)
+					}
+				}
+			})
+		}
+	}
+}
