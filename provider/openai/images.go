@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -89,32 +90,64 @@ func (p *Provider) GenerateImage(ctx context.Context, req provider.ImageRequest)
 	return out, nil
 }
 
-// downloadClient fetches image URLs. It is separate from the gateway's
-// transport on purpose: a CDN must not receive the API key or the
-// profile's extra headers.
-var downloadClient = &http.Client{Timeout: 2 * time.Minute}
+// maxDownloadRedirects bounds the redirects an image download follows.
+const maxDownloadRedirects = 5
+
+// downloadTransport carries image downloads. It is separate from the
+// gateway's transport on purpose: a CDN must not receive the API key or
+// the profile's extra headers.
+var downloadTransport http.RoundTripper = http.DefaultTransport
+
+// refusedURLError is a download address that breaks the rules of
+// downloadAllowed, on the first request or on a redirect.
+type refusedURLError struct{ u *url.URL }
+
+func (e *refusedURLError) Error() string {
+	return fmt.Sprintf("refusing to download the image over plain http from %s", e.u.Host)
+}
+
+// downloadClient is the client for one download: every redirect hop must
+// pass the same checks as the first address, and Go's client never
+// forwards credentials it was not given (none are).
+func (p *Provider) downloadClient() *http.Client {
+	return &http.Client{Timeout: 2 * time.Minute, Transport: downloadTransport,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) > maxDownloadRedirects {
+				return fmt.Errorf("more than %d redirects", maxDownloadRedirects)
+			}
+			if !p.downloadAllowed(req.URL) {
+				return &refusedURLError{u: req.URL}
+			}
+			return nil
+		}}
+}
 
 // download fetches an image the gateway returned by address. It accepts
-// https anywhere, the gateway's own origin, and plain http on loopback;
-// it never sends credentials and stops at MaxImageBytes.
+// https anywhere, the gateway's own origin, and plain http on loopback,
+// for the address and for every redirect from it; it never sends
+// credentials and stops at MaxImageBytes.
 func (p *Provider) download(ctx context.Context, raw string) ([]byte, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return nil, &provider.APIError{Kind: provider.KindStream, Title: "bad image URL", Message: fmt.Sprintf("cannot read image URL %q", raw)}
 	}
 	if !p.downloadAllowed(u) {
-		return nil, &provider.APIError{Kind: provider.KindStream, Title: "bad image URL",
-			Message: fmt.Sprintf("refusing to download the image over plain http from %s", u.Host)}
+		return nil, &provider.APIError{Kind: provider.KindStream, Title: "bad image URL", Message: (&refusedURLError{u: u}).Error()}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("User-Agent", "parley")
-	resp, err := downloadClient.Do(req)
+	resp, err := p.downloadClient().Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
+		var refused *refusedURLError
+		switch {
+		case ctx.Err() != nil:
 			return nil, &provider.APIError{Kind: provider.KindCanceled, Title: "canceled", Message: "request canceled", Cause: ctx.Err()}
+		case errors.As(err, &refused):
+			return nil, &provider.APIError{Kind: provider.KindStream, Title: "bad image URL",
+				Message: fmt.Sprintf("%s redirects to %s: %v", u.Host, refused.u.Redacted(), refused), Cause: err}
 		}
 		return nil, &provider.APIError{Kind: provider.KindNetwork, Title: "image download failed", Message: err.Error(), Cause: err}
 	}
