@@ -1,11 +1,11 @@
 package cli
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
+
+	"github.com/parley-chat/parley/provider"
 )
 
 // Exit codes of the parley command.
@@ -57,54 +57,38 @@ func exitCode(err error) int {
 	return ExitUsage
 }
 
-// redact removes every occurrence of secret from s. Secrets too short to be
-// real keys are left alone rather than mangling ordinary text.
+// redact removes every occurrence of secret from s, however it is written
+// (see provider.Redactor). Secrets too short to be real keys are left
+// alone rather than mangling ordinary text.
 func redact(s, secret string) string {
-	if len(secret) < minSecretLen {
-		return s
-	}
-	return strings.ReplaceAll(s, secret, "[redacted]")
+	return provider.NewRedactor(secret).Clean(s)
 }
 
-const minSecretLen = 6
-
 // redactWriter passes bytes through to w with every occurrence of a secret
-// replaced, even when the secret is split across writes: it holds back the
-// shortest tail that could be the start of the secret until the next write
-// or Flush. It is not safe for concurrent use.
+// replaced, by the same rules as the events' guard, even when the secret
+// is split across writes: it holds back a tail that could be the start of
+// the secret (or of an escape sequence inside it) until the next write or
+// Flush. It is not safe for concurrent use.
 type redactWriter struct {
 	w       io.Writer
-	secret  []byte
-	pending []byte
+	r       *provider.Redactor
+	pending string
 }
 
 // newRedactWriter wraps w; with a secret too short to redact it returns a
 // writer that passes everything through.
 func newRedactWriter(w io.Writer, secret string) *redactWriter {
-	r := &redactWriter{w: w}
-	if len(secret) >= minSecretLen {
-		r.secret = []byte(secret)
-	}
-	return r
+	return &redactWriter{w: w, r: provider.NewRedactor(secret)}
 }
 
 func (r *redactWriter) Write(p []byte) (int, error) {
-	if r.secret == nil {
+	if r.r == nil {
 		return r.w.Write(p)
 	}
-	buf := append(r.pending, p...)
-	buf = bytes.ReplaceAll(buf, r.secret, []byte("[redacted]"))
-	hold := 0
-	for k := min(len(r.secret)-1, len(buf)); k > 0; k-- {
-		if bytes.HasSuffix(buf, r.secret[:k]) {
-			hold = k
-			break
-		}
-	}
-	out := buf[:len(buf)-hold]
-	r.pending = append([]byte(nil), buf[len(buf)-hold:]...)
-	if len(out) > 0 {
-		if _, err := r.w.Write(out); err != nil {
+	out, held := r.r.Filter(r.pending+string(p), false)
+	r.pending = held
+	if out != "" {
+		if _, err := io.WriteString(r.w, out); err != nil {
 			return 0, err
 		}
 	}
@@ -113,10 +97,11 @@ func (r *redactWriter) Write(p []byte) (int, error) {
 
 // Flush writes whatever was held back.
 func (r *redactWriter) Flush() error {
-	if len(r.pending) == 0 {
+	if r.pending == "" {
 		return nil
 	}
-	_, err := r.w.Write(r.pending)
-	r.pending = nil
+	out, _ := r.r.Filter(r.pending, true)
+	r.pending = ""
+	_, err := io.WriteString(r.w, out)
 	return err
 }

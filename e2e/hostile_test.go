@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -9,6 +10,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/sanitize"
 )
 
 // rawGateway is a loopback server that speaks HTTP/1.1 by hand, so that it
@@ -127,6 +131,72 @@ func TestHTTPLoggerSilenced(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// splitKeyAnswer echoes the key of keyEnv cut by sequences the sanitizer
+// removes (gluing it back together on the screen), in capitals, and
+// base64-encoded.
+func splitKeyAnswer(key string) string {
+	return "one " + key[:9] + "\x1b[0m" + key[9:] + " two " + key[:5] + "\x00" + key[5:12] + "\u202e" + key[12:] +
+		" three " + strings.ToUpper(key) + " four " + base64.StdEncoding.EncodeToString([]byte("Bearer "+key)) + " END-MARK\n"
+}
+
+// TestTUIKeySplitByControlCharacters: the chat neither shows nor copies
+// (Alt+Y, through OSC 52 into tmux's paste buffers) a key that reaches
+// it cut by characters the sanitizer removes, in another letter case or
+// base64-encoded; nor does a key cut between reasoning and answer.
+func TestTUIKeySplitByControlCharacters(t *testing.T) {
+	key := strings.TrimPrefix(keyEnv, "OPENAI_API_KEY=")
+	srv := chatServer(t, "thinking "+key[:10], key[10:]+" "+splitKeyAnswer(key), 4)
+	p := startTUI(t, []string{keyEnv}, openaiArgs(srv, "echo my key")...)
+	screen := p.waitFor(15*time.Second, "END-MARK", "done")
+	p.keys("M-y")
+	p.waitFor(5*time.Second, "copied")
+	bufs := p.run("-L", p.sock, "list-buffers", "-F", "#{buffer_name}")
+	var copied strings.Builder
+	for _, name := range strings.Fields(bufs) {
+		copied.WriteString(p.run("-L", p.sock, "show-buffer", "-b", name))
+	}
+	if copied.Len() == 0 {
+		t.Fatal("Alt+Y copied nothing into tmux's buffers")
+	}
+	for what, s := range map[string]string{"screen": screen, "clipboard": copied.String()} {
+		flat := strings.ToLower(strings.Join(strings.Fields(s), ""))
+		for _, bad := range []string{strings.ToLower(key), strings.ToLower(key[10:]), base64.StdEncoding.EncodeToString([]byte(key))[:20]} {
+			if strings.Contains(flat, strings.ToLower(bad)) {
+				t.Errorf("the %s shows the key (%q):\n%s", what, bad, s)
+			}
+		}
+		if !strings.Contains(s, "[redacted]") {
+			t.Errorf("the %s does not say it redacted anything:\n%s", what, s)
+		}
+	}
+}
+
+// TestPrintKeySplitByControlCharacters: print mode's outputs, on a pipe
+// (raw) and as JSONL, never carry the key in a form that the terminal or
+// a later sanitizer would glue back together.
+func TestPrintKeySplitByControlCharacters(t *testing.T) {
+	g := newGateway(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		writeSSE(w, textChunk(splitKeyAnswer(testKey)), stopChunk)
+	})
+	for _, mode := range []string{"text", "jsonl"} {
+		r := parley(t, runOpts{}, g.args("-p", "hi", "--output", mode)...)
+		out := r.stdout
+		if mode == "jsonl" {
+			out = parseJSONL(t, r.stdout).text
+		}
+		flat := strings.ToLower(sanitize.Text(out))
+		if r.code != 0 || !strings.Contains(out, "END-MARK") {
+			t.Fatalf("%s: exit %d, stdout %q, stderr %q", mode, r.code, r.stdout, r.stderr)
+		}
+		if strings.Contains(flat, strings.ToLower(testKey)) || strings.Contains(out, base64.StdEncoding.EncodeToString([]byte(testKey))[:20]) {
+			t.Errorf("%s: the key survives: %q", mode, out)
+		}
+		if strings.Count(out, "[redacted]") != 4 {
+			t.Errorf("%s: %q", mode, out)
 		}
 	}
 }

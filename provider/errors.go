@@ -2,6 +2,7 @@ package provider
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -65,16 +66,21 @@ func (e *APIError) Error() string {
 
 func (e *APIError) Unwrap() error { return e.Cause }
 
-// Redact replaces every occurrence of secret in the error's text fields.
-func (e *APIError) Redact(secret string) {
-	if len(secret) < 4 {
+// Redact removes every occurrence of secret from the error's text fields,
+// however it is written (see Redactor).
+func (e *APIError) Redact(secret string) { e.redactWith(NewRedactor(secret)) }
+
+func (e *APIError) redactWith(r *Redactor) {
+	if r == nil {
 		return
 	}
 	for _, s := range []*string{&e.Code, &e.Type, &e.Title, &e.Message} {
-		*s = strings.ReplaceAll(*s, secret, "[redacted]")
+		*s = r.Clean(*s)
 	}
-	if e.Cause != nil && strings.Contains(e.Cause.Error(), secret) {
-		e.Cause = fmt.Errorf("%s", strings.ReplaceAll(e.Cause.Error(), secret, "[redacted]"))
+	if e.Cause != nil {
+		if msg := e.Cause.Error(); r.Clean(msg) != msg {
+			e.Cause = errors.New(r.Clean(msg))
+		}
 	}
 }
 

@@ -46,6 +46,7 @@ type Transport struct {
 	maxRetries  int
 	idleTimeout time.Duration
 	secret      string
+	redactor    *Redactor // nil for a key too short to redact
 	headers     map[string]string
 	now         func() time.Time
 	sleep       func(ctx context.Context, d time.Duration) error
@@ -83,6 +84,7 @@ func NewTransport(o Options) *Transport {
 		maxRetries:  o.MaxRetries,
 		idleTimeout: o.IdleTimeout,
 		secret:      o.APIKey,
+		redactor:    NewRedactor(o.APIKey),
 		headers:     o.Headers,
 		now:         o.Now,
 		sleep:       o.Sleep,
@@ -237,7 +239,7 @@ func (t *Transport) readError(resp *http.Response, now time.Time) (*APIError, []
 	if d, ok := ParseRetryAfter(resp.Header, now); ok {
 		ae.RetryAfter = d
 	}
-	ae.Redact(t.secret)
+	ae.redactWith(t.redactor)
 	return ae, body
 }
 
@@ -295,17 +297,16 @@ func (t *Transport) StreamError(ctx context.Context, err error, partial bool) *A
 		ae = &APIError{Kind: KindNetwork, Title: "connection lost", Message: t.redact(netMessage(err)), Cause: err}
 	}
 	ae.Partial = ae.Partial || partial
-	ae.Redact(t.secret)
+	ae.redactWith(t.redactor)
 	return ae
 }
 
-// Redact removes the key from a message.
-func (t *Transport) redact(s string) string {
-	if len(t.secret) >= 4 {
-		s = strings.ReplaceAll(s, t.secret, "[redacted]")
-	}
-	return s
-}
+// redact removes the key from a message.
+func (t *Transport) redact(s string) string { return t.redactor.Clean(s) }
+
+// Redactor returns the transport's key matcher (nil when the key is too
+// short to redact).
+func (t *Transport) Redactor() *Redactor { return t.redactor }
 
 // netMessage shortens Go's network errors to what a person needs.
 func netMessage(err error) string {
