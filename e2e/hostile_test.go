@@ -200,3 +200,25 @@ func TestPrintKeySplitByControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintSaysItWaits: print mode on a terminal says that it waits for a
+// gateway that has taken the request but not begun to answer, counting
+// up, and erases the line when the answer comes.
+func TestPrintSaysItWaits(t *testing.T) {
+	release := make(chan struct{})
+	g := newGateway(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		writeSSE(w, textChunk("ANSWER-MARK"), stopChunk)
+	})
+	p := startPane(t, []string{"PARLEY_API_KEY=" + testKey}, append([]string{parleyBin, "-p", "hi"}, g.args()...)...)
+	p.waitFor(20*time.Second, "parley: waiting for the gateway to answer · 0:04")
+	close(release)
+	screen := p.waitFor(20*time.Second, "ANSWER-MARK")
+	if strings.Contains(screen, "waiting for the gateway") {
+		t.Errorf("the notice stayed on the screen:\n%s", screen)
+	}
+}

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -132,18 +133,75 @@ func Excerpt(b []byte) string {
 
 // ReadAnswer reads a successful answer with a dialect's decoder and reports
 // the outcome through Finish: a JSON body (a gateway that answered whole,
-// or ignored stream:true) goes to whole, anything else is read as SSE by
-// run. fail marks a read error as the decoder's own errors are marked.
+// or ignored stream:true) goes to whole, an HTML page (a proxy's login or
+// error page served with 200) becomes an error that says so with an
+// excerpt, anything else is read as SSE by run. fail marks a read error as
+// the decoder's own errors are marked.
 func (t *Transport) ReadAnswer(ctx context.Context, emit func(Event), resp *http.Response,
 	run func(io.Reader) *APIError, whole func([]byte) *APIError, fail func(*APIError) *APIError) error {
-	if !IsJSON(resp.Header.Get("Content-Type")) {
-		return Finish(emit, run(resp.Body))
+	ct := resp.Header.Get("Content-Type")
+	if IsJSON(ct) {
+		data, err := io.ReadAll(io.LimitReader(resp.Body, DefaultMaxEventSize))
+		if err != nil {
+			return Finish(emit, fail(t.StreamError(ctx, err, false)))
+		}
+		return Finish(emit, whole(data))
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, DefaultMaxEventSize))
+	body := bufio.NewReader(resp.Body)
+	if isHTML(ct, body) {
+		data, err := io.ReadAll(io.LimitReader(body, 64<<10))
+		if err != nil && len(data) == 0 {
+			return Finish(emit, fail(t.StreamError(ctx, err, false)))
+		}
+		return Finish(emit, fail(t.redactErr(HTMLPage(resp.StatusCode, data))))
+	}
+	return Finish(emit, run(body))
+}
+
+// isHTML reports an HTML answer: its content type says so, or its first
+// bytes (an SSE stream or JSON never starts with '<') look like a page.
+func isHTML(contentType string, body *bufio.Reader) bool {
+	if mt, _, err := mime.ParseMediaType(contentType); err == nil && (mt == "text/html" || mt == "application/xhtml+xml") {
+		return true
+	}
+	if _, err := body.Peek(1); err != nil {
+		return false
+	}
+	head, _ := body.Peek(body.Buffered())
+	head = bytes.TrimLeft(head, " \t\r\n\ufeff")
+	return len(head) > 0 && head[0] == '<'
+}
+
+// HTMLPage is the error for an HTML page where a gateway's answer should
+// be: what the page says, shortened.
+func HTMLPage(status int, page []byte) *APIError {
+	msg := "the gateway answered with an HTML page, not an API answer"
+	if text := excerpt(string(page), 200); text != "" {
+		msg += ": " + text
+	}
+	return &APIError{Kind: KindStream, Status: status, Title: "unexpected HTML", Message: msg}
+}
+
+// NotJSON is the error for a body that should have been JSON (a model
+// list, an image answer): an HTML page says so, anything else is quoted.
+func NotJSON(what string, status int, data []byte, err error) *APIError {
+	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	if len(trimmed) > 0 && trimmed[0] == '<' {
+		ae := HTMLPage(status, data)
+		ae.Message = strings.Replace(ae.Message, "an API answer", what, 1)
+		return ae
+	}
+	msg := what + " is not the expected JSON"
 	if err != nil {
-		return Finish(emit, fail(t.StreamError(ctx, err, false)))
+		msg += " (" + err.Error() + ")"
 	}
-	return Finish(emit, whole(data))
+	return &APIError{Kind: KindStream, Title: "malformed response", Message: msg + ": " + Excerpt(data)}
+}
+
+// redactErr removes the key from ae.
+func (t *Transport) redactErr(ae *APIError) *APIError {
+	ae.redactWith(t.redactor)
+	return ae
 }
 
 // Sources reports each cited source once per stream, however often a

@@ -132,9 +132,8 @@ type Options struct {
 	HTTPClient  *http.Client      // nil: a client with sane transport timeouts
 	MaxRetries  int               // retries after the first attempt; <0 means 0
 	IdleTimeout time.Duration     // longest silence tolerated mid-stream; 0 = 60s
-	// HeaderTimeout bounds the wait for a gateway's response headers, per
-	// attempt; 0 = the transport's default (generous, because an
-	// auto-queueing gateway may hold a request for minutes).
+	// HeaderTimeout bounds the wait for the gateway's answer to begin (its
+	// response headers), per attempt; 0 means DefaultHeaderTimeout.
 	HeaderTimeout time.Duration
 	// UIStream asks a gateway that can (the native REST dialect) for the
 	// Vercel AI SDK UI message stream instead of its plain stream.

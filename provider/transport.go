@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,10 +29,15 @@ const (
 	maxRetryAfter = 5 * time.Minute
 	// DefaultIdleTimeout is the longest silence tolerated mid-stream.
 	DefaultIdleTimeout = 60 * time.Second
-	// headerTimeout bounds the wait for response headers. An auto-queueing
-	// gateway may hold a request for up to two minutes before it answers.
-	headerTimeout = queueTimeout + 30*time.Second
+	// DefaultHeaderTimeout bounds the wait for response headers. An
+	// auto-queueing gateway may hold a request for up to two minutes
+	// before it answers.
+	DefaultHeaderTimeout = queueTimeout + 30*time.Second
 )
+
+// errHeaderTimeout ends an attempt whose response headers did not come in
+// time.
+var errHeaderTimeout = errors.New("no response headers in time")
 
 // ErrIdleTimeout is returned by a response body that stayed silent for
 // longer than the idle timeout.
@@ -42,14 +49,15 @@ var ErrIdleTimeout = errors.New("stream idle timeout")
 // streaming bodies with an idle timeout. Every dialect uses it.
 // A Transport is safe for concurrent use.
 type Transport struct {
-	client      *http.Client
-	maxRetries  int
-	idleTimeout time.Duration
-	secret      string
-	redactor    *Redactor // nil for a key too short to redact
-	headers     map[string]string
-	now         func() time.Time
-	sleep       func(ctx context.Context, d time.Duration) error
+	client        *http.Client
+	maxRetries    int
+	idleTimeout   time.Duration
+	headerTimeout time.Duration
+	secret        string
+	redactor      *Redactor // nil for a key too short to redact
+	headers       map[string]string
+	now           func() time.Time
+	sleep         func(ctx context.Context, d time.Duration) error
 }
 
 var (
@@ -59,11 +67,11 @@ var (
 
 // sharedClient is an HTTP client with connection-level timeouts only: the
 // overall duration of a streamed answer is unbounded, silence is bounded
-// by the idle timeout instead.
+// by the idle timeout instead, and the wait for headers by each
+// Transport's header timeout.
 func sharedClient() *http.Client {
 	defaultClientOnce.Do(func() {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.ResponseHeaderTimeout = headerTimeout
 		tr.DialContext = (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 		tr.TLSHandshakeTimeout = 15 * time.Second
 		defaultClient = &http.Client{Transport: tr, CheckRedirect: noRedirects}
@@ -80,17 +88,26 @@ func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastR
 // NewTransport builds a Transport from a dialect's options.
 func NewTransport(o Options) *Transport {
 	t := &Transport{
-		client:      o.HTTPClient,
-		maxRetries:  o.MaxRetries,
-		idleTimeout: o.IdleTimeout,
-		secret:      o.APIKey,
-		redactor:    NewRedactor(o.APIKey),
-		headers:     o.Headers,
-		now:         o.Now,
-		sleep:       o.Sleep,
+		client:        o.HTTPClient,
+		maxRetries:    o.MaxRetries,
+		idleTimeout:   o.IdleTimeout,
+		headerTimeout: o.HeaderTimeout,
+		secret:        o.APIKey,
+		redactor:      NewRedactor(o.APIKey),
+		headers:       o.Headers,
+		now:           o.Now,
+		sleep:         o.Sleep,
 	}
 	if t.client == nil {
 		t.client = sharedClient()
+	} else if t.client.CheckRedirect == nil {
+		// A client of the caller's own must not follow redirects either.
+		c := *t.client
+		c.CheckRedirect = noRedirects
+		t.client = &c
+	}
+	if t.headerTimeout <= 0 {
+		t.headerTimeout = DefaultHeaderTimeout
 	}
 	if t.maxRetries < 0 {
 		t.maxRetries = 0
@@ -131,10 +148,12 @@ func (t *Transport) Now() time.Time { return t.now() }
 // be sent again and a header such as Idempotency-Key can be kept the same
 // across retries). For every response, success or error, it emits the
 // rate-limit scopes found in the headers. It retries connection errors
-// before the first byte and 408, 409, 429 and 5xx answers, waiting as
-// Retry-After / retry-after-ms say or with jittered exponential backoff,
-// and emits a Retry event before each wait. It never retries 400, 401,
-// 403 or 404.
+// before the first byte (not those that another attempt cannot mend: an
+// unknown host, an untrusted certificate), an attempt whose response
+// headers did not come within the header timeout, and 408, 409, 429 and
+// 5xx answers, waiting as Retry-After / retry-after-ms say or with
+// jittered exponential backoff, and emits a Retry event before each wait.
+// It never retries 400, 401, 403 or 404.
 //
 // On success it returns the 2xx response; its body is guarded by the idle
 // timeout and the caller must close it. Otherwise it returns an *APIError
@@ -144,8 +163,12 @@ func (t *Transport) Do(ctx context.Context, build func(ctx context.Context) (*ht
 		if err := ctx.Err(); err != nil {
 			return nil, t.canceled(err)
 		}
-		req, err := build(ctx)
+		// The attempt's own context ends it when no headers come in time;
+		// once they have come, it lives until the body is closed.
+		actx, cancel := context.WithCancelCause(ctx)
+		req, err := build(actx)
 		if err != nil {
+			cancel(nil)
 			return nil, &APIError{Kind: KindNetwork, Title: "bad request", Message: t.redact(err.Error()), Cause: err}
 		}
 		for k, v := range t.headers {
@@ -156,22 +179,26 @@ func (t *Transport) Do(ctx context.Context, build func(ctx context.Context) (*ht
 		if req.Header.Get("User-Agent") == "" {
 			req.Header.Set("User-Agent", "parley")
 		}
+		timer := time.AfterFunc(t.headerTimeout, func() { cancel(errHeaderTimeout) })
 		resp, err := t.client.Do(req)
+		timer.Stop()
 		if err != nil {
+			cancel(nil)
 			if ctx.Err() != nil {
 				return nil, t.canceled(ctx.Err())
 			}
-			ae := &APIError{Kind: KindNetwork, Title: "connection failed", Message: t.redact(netMessage(err)), Cause: err}
-			wait := backoff(attempt)
-			if attempt >= t.maxRetries {
+			ae := t.connectError(err, context.Cause(actx) == errHeaderTimeout)
+			if attempt >= t.maxRetries || permanent(err) {
 				return nil, ae
 			}
+			wait := backoff(attempt)
 			emit(Retry{Attempt: attempt + 1, Max: t.maxRetries, Wait: wait, Message: ae.Message})
 			if err := t.sleep(ctx, wait); err != nil {
 				return nil, t.canceled(err)
 			}
 			continue
 		}
+		resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
 		now := t.now()
 		for _, rl := range ParseRateLimits(resp.Header, now) {
 			emit(rl)
@@ -183,8 +210,7 @@ func (t *Transport) Do(ctx context.Context, build func(ctx context.Context) (*ht
 		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 			resp.Body.Close()
 			return nil, &APIError{Kind: KindHTTP, Status: resp.StatusCode, Title: http.StatusText(resp.StatusCode),
-				Message: t.redact(fmt.Sprintf("the gateway redirects to %s; Parley does not follow redirects with your key: set the base URL to the new address if you trust it",
-					resp.Header.Get("Location")))}
+				Message: t.redact(redirectMessage(resp))}
 		}
 		ae, body := t.readError(resp, now)
 		// OpenRouter reports its limits inside the 429 body instead.
@@ -209,6 +235,74 @@ func (t *Transport) Do(ctx context.Context, build func(ctx context.Context) (*ht
 			return nil, t.canceled(err)
 		}
 	}
+}
+
+// HeaderTimeout returns how long an attempt waits for the gateway's answer
+// to begin.
+func (t *Transport) HeaderTimeout() time.Duration { return t.headerTimeout }
+
+// cancelBody ends an attempt's context when its body is closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelCauseFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel(nil)
+	return err
+}
+
+// connectError describes an attempt that got no response.
+func (t *Transport) connectError(err error, headerTimeout bool) *APIError {
+	if headerTimeout {
+		return &APIError{Kind: KindTimeout, Title: "no answer",
+			Message: fmt.Sprintf("the gateway took the request but did not begin to answer within %s (header timeout)",
+				roundDuration(t.headerTimeout)), Cause: err}
+	}
+	return &APIError{Kind: KindNetwork, Title: "connection failed", Message: t.redact(netMessage(err)), Cause: err}
+}
+
+// roundDuration shortens d for messages: whole seconds from a second up.
+func roundDuration(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(time.Second)
+	}
+	return d.Round(time.Millisecond)
+}
+
+// permanent reports a connection error that another attempt cannot mend:
+// a host name that does not resolve, a certificate that is not trusted, a
+// server that does not speak TLS, a URL Go cannot send.
+func permanent(err error) bool {
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return dns.IsNotFound
+	}
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
+		errors.As(err, &verify) || notTLS(err) || strings.Contains(err.Error(), "unsupported protocol scheme")
+}
+
+// notTLS reports an https request answered in plain HTTP.
+func notTLS(err error) bool {
+	var record tls.RecordHeaderError
+	return errors.As(err, &record) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
+}
+
+// redirectMessage explains a 3xx answer, which Parley never follows.
+func redirectMessage(resp *http.Response) string {
+	loc := resp.Header.Get("Location")
+	switch {
+	case resp.StatusCode == http.StatusNotModified:
+		return "the gateway answered 304 Not Modified, which is no answer to this request (a caching proxy in between?)"
+	case loc == "":
+		return fmt.Sprintf("the gateway answered %d without saying where to go (no Location header)", resp.StatusCode)
+	}
+	return fmt.Sprintf("the gateway redirects to %s; Parley does not follow redirects with your key: set the base URL to the new address if you trust it", loc)
 }
 
 // retryable reports whether a status is worth another attempt.
@@ -310,6 +404,21 @@ func (t *Transport) Redactor() *Redactor { return t.redactor }
 
 // netMessage shortens Go's network errors to what a person needs.
 func netMessage(err error) string {
+	var dns *net.DNSError
+	if errors.As(err, &dns) && dns.IsNotFound {
+		return fmt.Sprintf("no such host: %s (check the base URL)", dns.Name)
+	}
+	var unknownCA x509.UnknownAuthorityError
+	if errors.As(err, &unknownCA) {
+		return "the gateway's TLS certificate is not signed by an authority this system trusts (self-signed?): " + unknownCA.Error()
+	}
+	var hostname x509.HostnameError
+	if errors.As(err, &hostname) {
+		return "the gateway's TLS certificate is for another host: " + hostname.Error()
+	}
+	if notTLS(err) {
+		return "the gateway does not speak TLS at this address (is the base URL http rather than https?)"
+	}
 	var ue interface{ Unwrap() error }
 	msg := err.Error()
 	if errors.As(err, &ue) {

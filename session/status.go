@@ -61,11 +61,15 @@ type StreamState struct {
 	RetryAt    time.Time
 	Status     int    // HTTP status of the latest failure
 	Message    string // the gateway's words about the latest retry or error
+	// Since is when the current attempt went out (the request at Begin, a
+	// retry when its wait is over): until the answer begins, the wait for
+	// the gateway is counted from it.
+	Since time.Time
 }
 
-// Begin resets the state for a new request.
+// Begin resets the state for a new request sent now.
 func (s *StreamState) Begin() {
-	*s = StreamState{Phase: PhaseConnecting}
+	*s = StreamState{Phase: PhaseConnecting, Since: time.Now()}
 }
 
 // Apply folds one event into the state at time now.
@@ -74,6 +78,7 @@ func (s *StreamState) Apply(ev provider.Event, now time.Time) {
 	case provider.Retry:
 		s.Attempt, s.MaxRetries, s.Status, s.Message = e.Attempt, e.Max, e.Status, e.Message
 		s.RetryAt = now.Add(e.Wait)
+		s.Since = s.RetryAt
 		if e.Queued {
 			s.Phase = PhaseQueued
 		} else {
