@@ -43,9 +43,13 @@ type decoder struct {
 	chatID    string
 	messageID string
 
-	calls   []*toolState
+	calls   []*toolState          // in order of first appearance
+	byIndex map[int]*toolState    // plain stream calls with an index
+	byID    map[string]*toolState // calls by id
 	sources map[string]bool
 	usage   *provider.Usage
+	budget  provider.Budget
+	shapes  provider.Shapes
 	partial bool
 
 	finished     bool // plain: finished:true; UI: a finish part
@@ -55,7 +59,7 @@ type decoder struct {
 }
 
 func newDecoder(emit func(provider.Event), resp *http.Response) *decoder {
-	d := &decoder{emit: emit, status: resp.StatusCode}
+	d := &decoder{emit: emit, status: resp.StatusCode, byIndex: map[int]*toolState{}, byID: map[string]*toolState{}}
 	if strings.EqualFold(strings.TrimSpace(resp.Header.Get(headerUIStream)), "v1") {
 		d.format = formatUI
 	}
@@ -117,8 +121,8 @@ func (d *decoder) event(data []byte) *provider.APIError {
 		var head struct {
 			Type *string `json:"type"`
 		}
-		if json.Unmarshal(data, &head) != nil {
-			return provider.Malformed("a stream event is not valid JSON", data)
+		if ok, ae := d.shapes.Decode(data, &head, nil); !ok {
+			return ae
 		}
 		if head.Type != nil && isUIType(*head.Type) && (*head.Type != "error" || isUIError(data)) {
 			d.format = formatUI
@@ -166,8 +170,11 @@ func (d *decoder) whole(data []byte) *provider.APIError {
 		return d.fail(ae)
 	}
 	var c plainChunk
-	if err := json.Unmarshal(data, &c); err != nil {
-		return d.fail(provider.Malformed("a stream event is not valid JSON", data))
+	if ok, ae := d.shapes.Decode(data, &c, plainNeeded); !ok {
+		if ae == nil {
+			ae = provider.Malformed("the answer is JSON but not a chat answer", data)
+		}
+		return d.fail(ae)
 	}
 	d.format = formatPlain
 	if c.Message != nil {
@@ -189,10 +196,37 @@ func (d *decoder) plain(data []byte) *provider.APIError {
 		return ae
 	}
 	var c plainChunk
-	if err := json.Unmarshal(data, &c); err != nil {
-		return provider.Malformed("a stream event is not valid JSON", data)
+	if ok, ae := d.shapes.Decode(data, &c, plainNeeded); !ok {
+		return ae
 	}
 	return d.plainChunk(&c)
+}
+
+// plainNeeded reports whether a plain-stream field carries the answer: a
+// value of an unexpected type there fails it; anywhere else it is ignored.
+func plainNeeded(field string) bool {
+	head, _, _ := strings.Cut(strings.TrimPrefix(field, "message."), ".")
+	switch head {
+	case "delta", "reasoning", "toolCalls", "finished", "finishReason", "message", "content":
+		return true
+	}
+	return false
+}
+
+// uiNeeded is plainNeeded for UI message stream parts.
+func uiNeeded(field string) bool {
+	switch field {
+	case "type", "delta", "inputTextDelta", "toolCallId", "toolName", "errorText", "finishReason":
+		return true
+	}
+	return false
+}
+
+// text emits answer text or reasoning within the answer's budget.
+func (d *decoder) text(s string, reasoning bool) *provider.APIError {
+	ae := d.budget.EmitText(d.emit, s, reasoning)
+	d.partial = d.partial || ae == nil && s != "" && !reasoning
+	return ae
 }
 
 func (d *decoder) plainChunk(c *plainChunk) *provider.APIError {
@@ -203,12 +237,11 @@ func (d *decoder) plainChunk(c *plainChunk) *provider.APIError {
 		}
 	}
 	d.start()
-	if c.Reasoning != "" {
-		d.emit(provider.ReasoningDelta{Text: c.Reasoning})
+	if ae := d.text(c.Reasoning, true); ae != nil {
+		return ae
 	}
-	if c.Delta != "" {
-		d.partial = true
-		d.emit(provider.TextDelta{Text: c.Delta})
+	if ae := d.text(c.Delta, false); ae != nil {
+		return ae
 	}
 	for _, s := range c.Sources {
 		url := s.SourceURL
@@ -226,7 +259,9 @@ func (d *decoder) plainChunk(c *plainChunk) *provider.APIError {
 		d.source(key, url, title)
 	}
 	for i := range c.ToolCalls {
-		d.plainToolCall(&c.ToolCalls[i])
+		if ae := d.plainToolCall(&c.ToolCalls[i]); ae != nil {
+			return ae
+		}
 	}
 	if c.Usage != nil {
 		u := c.Usage.event()
@@ -244,39 +279,69 @@ func (d *decoder) plainChunk(c *plainChunk) *provider.APIError {
 // plainToolCall merges one tool-call fragment of the plain stream, by
 // index when given, else by id (a fragment without either continues the
 // last call).
-func (d *decoder) plainToolCall(f *wireToolCall) {
+func (d *decoder) plainToolCall(f *wireToolCall) *provider.APIError {
 	var st *toolState
-	for _, c := range d.calls {
-		if (f.Index != nil && c.index == *f.Index) || (f.Index == nil && f.ID != "" && c.id == f.ID) {
-			st = c
-			break
-		}
-	}
-	if st == nil && f.Index == nil && f.ID == "" && len(d.calls) > 0 {
+	switch {
+	case f.Index != nil:
+		st = d.byIndex[int(*f.Index)]
+	case f.ID != "":
+		st = d.byID[f.ID]
+	case len(d.calls) > 0:
 		st = d.calls[len(d.calls)-1]
 	}
 	if st == nil {
-		st = &toolState{index: len(d.calls)}
+		index := len(d.calls)
 		if f.Index != nil {
-			st.index = *f.Index
+			index = int(*f.Index)
 		}
-		d.calls = append(d.calls, st)
+		var ae *provider.APIError
+		if st, ae = d.newTool(index, ""); ae != nil {
+			return ae
+		}
+		if f.Index != nil {
+			d.byIndex[index] = st
+		}
 	}
-	if st.id == "" {
+	if st.id == "" && f.ID != "" {
 		st.id = f.ID
+		if d.byID[f.ID] == nil {
+			d.byID[f.ID] = st
+		}
 	}
 	if st.name == "" {
 		st.name = f.Function.Name
 	}
-	st.args.WriteString(f.Function.Arguments)
+	return d.toolArgs(st, f.Function.Arguments)
+}
+
+// newTool starts a tool call, within the answer's budget.
+func (d *decoder) newTool(index int, id string) (*toolState, *provider.APIError) {
+	if ae := d.budget.Call(); ae != nil {
+		return nil, ae
+	}
+	st := &toolState{index: index, id: id}
+	d.calls = append(d.calls, st)
+	if id != "" {
+		d.byID[id] = st
+	}
+	return st, nil
+}
+
+// toolArgs adds an argument fragment to a call, within the budgets.
+func (d *decoder) toolArgs(st *toolState, args string) *provider.APIError {
+	if ae := d.budget.Args(st.name, st.args.Len(), len(args)); ae != nil {
+		return ae
+	}
+	st.args.WriteString(args)
 	d.partial = true
+	return nil
 }
 
 // uiPart handles one part of a UI message stream.
 func (d *decoder) uiPart(data []byte) *provider.APIError {
 	var p uiPart
-	if err := json.Unmarshal(data, &p); err != nil {
-		return provider.Malformed("a stream event is not valid JSON", data)
+	if ok, ae := d.shapes.Decode(data, &p, uiNeeded); !ok {
+		return ae
 	}
 	if !isUIType(p.Type) {
 		if ae := provider.InbandError(data); ae != nil {
@@ -293,57 +358,65 @@ func (d *decoder) uiPart(data []byte) *provider.APIError {
 		return nil
 	case "text-delta":
 		d.start()
-		if p.Delta != "" {
-			d.partial = true
-			d.emit(provider.TextDelta{Text: p.Delta})
-		}
+		return d.text(p.Delta, false)
 	case "reasoning-delta":
 		d.start()
-		if p.Delta != "" {
-			d.emit(provider.ReasoningDelta{Text: p.Delta})
-		}
+		return d.text(p.Delta, true)
 	case "tool-input-start":
 		d.start()
-		st := d.tool(p.ToolCallID)
+		st, ae := d.tool(p.ToolCallID)
+		if ae != nil {
+			return ae
+		}
 		if p.ToolName != "" {
 			st.name = p.ToolName
 		}
 	case "tool-input-delta":
-		st := d.tool(p.ToolCallID)
-		st.args.WriteString(p.InputTextDelta)
+		st, ae := d.tool(p.ToolCallID)
+		if ae != nil {
+			return ae
+		}
 		st.sawDelta = true
-		d.partial = true
+		return d.toolArgs(st, p.InputTextDelta)
 	case "tool-input-available":
 		d.start()
-		st := d.tool(p.ToolCallID)
+		st, ae := d.tool(p.ToolCallID)
+		if ae != nil {
+			return ae
+		}
 		if p.ToolName != "" {
 			st.name = p.ToolName
 		}
 		args := st.args.String()
 		if !st.sawDelta {
 			args = compactJSON(p.Input, "{}")
+			if ae := d.budget.Args(st.name, 0, len(args)); ae != nil {
+				return ae
+			}
 		}
 		st.done = true
 		d.partial = true
 		d.emit(provider.ToolCallEvent{ToolCall: provider.ToolCall{ID: st.id, Name: st.name, Arguments: args}})
 	case "tool-input-error":
 		d.start()
-		st := d.tool(p.ToolCallID)
+		st, ae := d.tool(p.ToolCallID)
+		if ae != nil {
+			return ae
+		}
 		if p.ToolName != "" {
 			st.name = p.ToolName
 		}
 		st.done = true
-		d.emit(provider.ToolResult{ID: st.id, Name: st.name, Output: p.ErrorText, IsError: true})
+		return d.result(st.id, p.ErrorText, true)
 	case "tool-output-available":
 		d.start()
-		d.emit(provider.ToolResult{ID: p.ToolCallID, Name: d.toolName(p.ToolCallID), Output: outputText(p.Output)})
+		return d.result(p.ToolCallID, outputText(p.Output), false)
 	case "tool-output-error":
 		d.start()
-		d.emit(provider.ToolResult{ID: p.ToolCallID, Name: d.toolName(p.ToolCallID), Output: p.ErrorText, IsError: true})
+		return d.result(p.ToolCallID, p.ErrorText, true)
 	case "tool-output-denied":
 		d.start()
-		d.emit(provider.ToolResult{ID: p.ToolCallID, Name: d.toolName(p.ToolCallID),
-			Output: "the tool call was denied", IsError: true})
+		return d.result(p.ToolCallID, "the tool call was denied", true)
 	case "source-url":
 		d.start()
 		d.source("id:"+p.SourceID, p.URL, p.Title)
@@ -390,24 +463,25 @@ func (d *decoder) uiPart(data []byte) *provider.APIError {
 }
 
 // tool returns the call with id, creating it.
-func (d *decoder) tool(id string) *toolState {
-	for _, c := range d.calls {
-		if c.id == id {
-			return c
-		}
+func (d *decoder) tool(id string) (*toolState, *provider.APIError) {
+	if st := d.byID[id]; st != nil {
+		return st, nil
 	}
-	st := &toolState{index: len(d.calls), id: id}
-	d.calls = append(d.calls, st)
-	return st
+	return d.newTool(len(d.calls), id)
 }
 
-func (d *decoder) toolName(id string) string {
-	for _, c := range d.calls {
-		if c.id == id {
-			return c.name
-		}
+// result emits a tool's output that the gateway produced, counted as
+// answer text.
+func (d *decoder) result(id, output string, isError bool) *provider.APIError {
+	if ae := d.budget.Text(len(output)); ae != nil {
+		return ae
 	}
-	return ""
+	name := ""
+	if st := d.byID[id]; st != nil {
+		name = st.name
+	}
+	d.emit(provider.ToolResult{ID: id, Name: name, Output: output, IsError: isError})
+	return nil
 }
 
 // metadata reads token counts from UI message metadata, where gateways
@@ -418,10 +492,10 @@ func (d *decoder) metadata(raw json.RawMessage) {
 	}
 	var m struct {
 		wireUsage
-		PromptTokens     int        `json:"promptTokens"`
-		CompletionTokens int        `json:"completionTokens"`
-		Usage            *wireUsage `json:"usage"`
-		ChatID           string     `json:"chatId"`
+		PromptTokens     provider.Count `json:"promptTokens"`
+		CompletionTokens provider.Count `json:"completionTokens"`
+		Usage            *wireUsage     `json:"usage"`
+		ChatID           string         `json:"chatId"`
 	}
 	if json.Unmarshal(raw, &m) != nil {
 		return
@@ -478,7 +552,7 @@ func (d *decoder) end(sawDone bool) *provider.APIError {
 			Message: "the gateway ended the answer with an error"})
 	case !sawDone && !d.finished:
 		return d.fail(&provider.APIError{Kind: provider.KindStream, Title: "stream ended early",
-			Message: "the gateway closed the stream before the answer finished"})
+			Message: "the gateway closed the stream before the answer finished" + d.shapes.Note()})
 	}
 	if d.format != formatUI {
 		// The plain stream sends tool calls in fragments: emit them whole.

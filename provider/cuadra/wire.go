@@ -34,10 +34,10 @@ type wireMessage struct {
 }
 
 type wireToolCall struct {
-	Index    *int         `json:"index,omitempty"`
-	ID       string       `json:"id,omitempty"`
-	Type     string       `json:"type,omitempty"`
-	Function wireFunction `json:"function"`
+	Index    *provider.Count `json:"index,omitempty"`
+	ID       string          `json:"id,omitempty"`
+	Type     string          `json:"type,omitempty"`
+	Function wireFunction    `json:"function"`
 }
 
 type wireFunction struct {
@@ -69,16 +69,16 @@ type wireFunctionDef struct {
 
 // wireUsage is the gateway's token count.
 type wireUsage struct {
-	InputTokens     int `json:"inputTokens"`
-	OutputTokens    int `json:"outputTokens"`
-	TotalTokens     int `json:"totalTokens"`
-	ReasoningTokens int `json:"reasoningTokens"`
-	CachedTokens    int `json:"cachedTokens"`
+	InputTokens     provider.Count `json:"inputTokens"`
+	OutputTokens    provider.Count `json:"outputTokens"`
+	TotalTokens     provider.Count `json:"totalTokens"`
+	ReasoningTokens provider.Count `json:"reasoningTokens"`
+	CachedTokens    provider.Count `json:"cachedTokens"`
 }
 
 func (u *wireUsage) event() provider.Usage {
-	ev := provider.Usage{InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, TotalTokens: u.TotalTokens,
-		ReasoningTokens: u.ReasoningTokens, CachedTokens: u.CachedTokens}
+	ev := provider.Usage{InputTokens: int(u.InputTokens), OutputTokens: int(u.OutputTokens), TotalTokens: int(u.TotalTokens),
+		ReasoningTokens: int(u.ReasoningTokens), CachedTokens: int(u.CachedTokens)}
 	if ev.TotalTokens == 0 {
 		ev.TotalTokens = ev.InputTokens + ev.OutputTokens
 	}

@@ -50,7 +50,12 @@ type streamCall struct {
 	id, name, sig string
 	args          *argTree
 	raw           json.RawMessage
+	size          int // bytes the arguments take so far, for the budget
 }
+
+// maxPathDepth bounds the nesting a streamed argument's JSONPath may
+// reach; the arguments tree is built and written recursively.
+const maxPathDepth = 64
 
 // decoder folds GenerateContentResponse events into provider events. It
 // keeps the partial answer on failure and never emits a function call
@@ -65,6 +70,8 @@ type decoder struct {
 	finish  string
 	blocked *provider.APIError
 	sources provider.Sources
+	budget  provider.Budget
+	shapes  provider.Shapes
 	partial bool
 }
 
@@ -128,8 +135,8 @@ func (d *decoder) whole(data []byte) *provider.APIError {
 // chunk processes one GenerateContentResponse.
 func (d *decoder) chunk(data []byte) *provider.APIError {
 	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return provider.Malformed("a stream event is not valid JSON", data)
+	if ok, ae := d.shapes.Decode(data, &probe, nil); !ok {
+		return ae
 	}
 	if _, ok := probe["error"]; ok {
 		if ae := provider.InbandError(data); ae != nil {
@@ -144,8 +151,11 @@ func (d *decoder) chunk(data []byte) *provider.APIError {
 		}
 	}
 	var r generateResponse
-	if !known || json.Unmarshal(data, &r) != nil {
+	if !known {
 		return provider.Malformed("a stream event is JSON but not a Gemini GenerateContentResponse", data)
+	}
+	if ok, ae := d.shapes.Decode(data, &r, needed); !ok {
+		return ae
 	}
 	if pf := r.PromptFeedback; pf != nil && pf.BlockReason != "" && d.blocked == nil {
 		msg := promptBlockReasons[pf.BlockReason]
@@ -164,7 +174,9 @@ func (d *decoder) chunk(data []byte) *provider.APIError {
 		}
 		if c.Content != nil {
 			for j := range c.Content.Parts {
-				d.part(&c.Content.Parts[j])
+				if ae := d.part(&c.Content.Parts[j]); ae != nil {
+					return ae
+				}
 			}
 		}
 		if c.CitationMetadata != nil {
@@ -186,11 +198,11 @@ func (d *decoder) chunk(data []byte) *provider.APIError {
 	if u := r.UsageMetadata; u != nil && (u.PromptTokenCount > 0 || u.TotalTokenCount > 0 || u.CandidatesTokenCount > 0) {
 		// Counts are cumulative: the last report is the one that stands.
 		ev := provider.Usage{
-			InputTokens:     u.PromptTokenCount,
-			OutputTokens:    u.CandidatesTokenCount + u.ThoughtsTokenCount,
-			TotalTokens:     u.TotalTokenCount,
-			ReasoningTokens: u.ThoughtsTokenCount,
-			CachedTokens:    u.CachedContentTokenCount,
+			InputTokens:     int(u.PromptTokenCount),
+			OutputTokens:    int(u.CandidatesTokenCount + u.ThoughtsTokenCount),
+			TotalTokens:     int(u.TotalTokenCount),
+			ReasoningTokens: int(u.ThoughtsTokenCount),
+			CachedTokens:    int(u.CachedContentTokenCount),
 		}
 		if ev.TotalTokens == 0 {
 			ev.TotalTokens = ev.InputTokens + ev.OutputTokens
@@ -200,54 +212,88 @@ func (d *decoder) chunk(data []byte) *provider.APIError {
 	return nil
 }
 
-func (d *decoder) part(p *part) {
+// needed reports whether a response field carries the answer (its text,
+// function calls or finish reason): a value of an unexpected type there
+// fails it; anywhere else it is ignored.
+func needed(field string) bool {
+	switch field {
+	case "candidates", "candidates.content", "candidates.content.parts", "candidates.finishReason":
+		return true
+	}
+	if rest, ok := strings.CutPrefix(field, "candidates.content.parts."); ok {
+		head, _, _ := strings.Cut(rest, ".")
+		return head == "text" || head == "thought" || head == "functionCall"
+	}
+	return false
+}
+
+func (d *decoder) part(p *part) *provider.APIError {
 	if p.FunctionCall != nil {
-		d.functionCall(p.FunctionCall, p.ThoughtSignature)
-		return
+		return d.functionCall(p.FunctionCall, p.ThoughtSignature)
 	}
 	if p.Text == "" {
-		return
+		return nil
 	}
 	if d.pending != nil {
 		d.closeCall()
 	}
-	if p.Thought {
-		d.emit(provider.ReasoningDelta{Text: p.Text})
-		return
-	}
-	d.partial = true
-	d.emit(provider.TextDelta{Text: p.Text})
+	ae := d.budget.EmitText(d.emit, p.Text, p.Thought)
+	d.partial = d.partial || ae == nil && !p.Thought
+	return ae
 }
 
 // functionCall handles a whole call, or one step of a streamed one: a
 // named part with willContinue opens it, partialArgs parts extend it, and
 // a part without willContinue closes it.
-func (d *decoder) functionCall(fc *functionCall, sig string) {
+func (d *decoder) functionCall(fc *functionCall, sig string) *provider.APIError {
 	if fc.Name != "" {
 		if d.pending != nil {
 			d.closeCall()
 		}
+		if ae := d.budget.Call(); ae != nil {
+			return ae
+		}
 		if !fc.WillContinue {
-			d.emitCall(fc.ID, fc.Name, compact(fc.Args), sig)
-			return
+			args := compact(fc.Args)
+			if ae := d.budget.Args(fc.Name, 0, len(args)); ae != nil {
+				return ae
+			}
+			d.emitCall(fc.ID, fc.Name, args, sig)
+			return nil
 		}
 		d.pending = &streamCall{id: fc.ID, name: fc.Name, sig: sig, args: newArgTree()}
 	}
-	if d.pending == nil {
-		return // a fragment without a call to extend
+	c := d.pending
+	if c == nil {
+		return nil // a fragment without a call to extend
 	}
-	if d.pending.sig == "" {
-		d.pending.sig = sig
+	if c.sig == "" {
+		c.sig = sig
 	}
 	if len(fc.Args) > 0 {
-		d.pending.raw = fc.Args
+		// A later args replaces an earlier one: only growth counts.
+		if grew := len(fc.Args) - len(c.raw); grew > 0 {
+			if ae := d.budget.Args(c.name, c.size, grew); ae != nil {
+				return ae
+			}
+			c.size += grew
+		}
+		c.raw = fc.Args
 	}
 	for i := range fc.PartialArgs {
-		d.pending.args.apply(&fc.PartialArgs[i])
+		grew, err := c.args.apply(&fc.PartialArgs[i])
+		if err != "" {
+			return provider.Malformed(fmt.Sprintf("the streamed arguments of %q %s", c.name, err), []byte(fc.PartialArgs[i].JSONPath))
+		}
+		if ae := d.budget.Args(c.name, c.size, grew); ae != nil {
+			return ae
+		}
+		c.size += grew
 	}
 	if !fc.WillContinue && fc.Name == "" {
 		d.closeCall()
 	}
+	return nil
 }
 
 func (d *decoder) closeCall() {
@@ -285,7 +331,7 @@ func (d *decoder) end(sawDone bool) *provider.APIError {
 	}
 	if d.finish == "" && !sawDone {
 		return d.fail(&provider.APIError{Kind: provider.KindStream, Title: "stream ended early",
-			Message: "the gateway closed the stream before the answer finished"})
+			Message: "the gateway closed the stream before the answer finished" + d.shapes.Note()})
 	}
 	if d.pending != nil {
 		d.closeCall()
@@ -398,18 +444,27 @@ func parsePath(p string) []segment {
 	return segs
 }
 
-func (t *argTree) apply(pa *partialArg) {
+// apply sets one fragment's value. It returns how many bytes the
+// arguments grew by, about (new keys and array slots count as they will
+// be written), or what is wrong with the fragment's path.
+func (t *argTree) apply(pa *partialArg) (grew int, problem string) {
 	segs := parsePath(pa.JSONPath)
 	if len(segs) == 0 || segs[0].key == "" {
-		return // arguments are an object: a path must start with a key
+		return 0, "" // arguments are an object: a path must start with a key
 	}
-	t.root = setAt(t.root, segs, pa)
+	if len(segs) > maxPathDepth {
+		return 0, fmt.Sprintf("nest deeper than %d levels", maxPathDepth)
+	}
+	t.root = setAt(t.root, segs, pa, &grew)
+	return grew, ""
 }
 
 // setAt sets the value at segs below n and returns the (possibly new)
-// node; a node whose kind contradicts the path is replaced.
-func setAt(n *jnode, segs []segment, pa *partialArg) *jnode {
+// node; a node whose kind contradicts the path is replaced. It adds to
+// grew the size of what it adds.
+func setAt(n *jnode, segs []segment, pa *partialArg, grew *int) *jnode {
 	if len(segs) == 0 {
+		*grew += valueSize(pa)
 		return value(n, pa)
 	}
 	s := segs[0]
@@ -419,18 +474,31 @@ func setAt(n *jnode, segs []segment, pa *partialArg) *jnode {
 		}
 		if _, ok := n.obj[s.key]; !ok {
 			n.keys = append(n.keys, s.key)
+			*grew += len(s.key) + len(`"":,`)
 		}
-		n.obj[s.key] = setAt(n.obj[s.key], segs[1:], pa)
+		n.obj[s.key] = setAt(n.obj[s.key], segs[1:], pa, grew)
 		return n
 	}
 	if n == nil || n.kind != 'a' {
 		n = &jnode{kind: 'a'}
 	}
-	for len(n.arr) <= s.index {
-		n.arr = append(n.arr, nil)
+	if s.index >= len(n.arr) {
+		*grew += (s.index + 1 - len(n.arr)) * len("null,")
+		n.arr = append(n.arr, make([]*jnode, s.index+1-len(n.arr))...)
 	}
-	n.arr[s.index] = setAt(n.arr[s.index], segs[1:], pa)
+	n.arr[s.index] = setAt(n.arr[s.index], segs[1:], pa, grew)
 	return n
+}
+
+// valueSize is about the size a fragment's value adds when written.
+func valueSize(pa *partialArg) int {
+	switch {
+	case pa.StringValue != nil:
+		return len(*pa.StringValue)
+	case len(pa.NumberValue) > 0:
+		return len(pa.NumberValue)
+	}
+	return len("false")
 }
 
 // value applies a fragment's value to the node at its path: strings

@@ -1,6 +1,10 @@
 package gemini
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/parley-chat/parley/provider"
+)
 
 // The Gemini REST wire types Parley uses, and only the fields it reads or
 // writes. Field names follow the generateContent reference.
@@ -121,11 +125,11 @@ type promptFeedback struct {
 }
 
 type usageMetadata struct {
-	PromptTokenCount        int `json:"promptTokenCount"`
-	CandidatesTokenCount    int `json:"candidatesTokenCount"`
-	TotalTokenCount         int `json:"totalTokenCount"`
-	ThoughtsTokenCount      int `json:"thoughtsTokenCount"`
-	CachedContentTokenCount int `json:"cachedContentTokenCount"`
+	PromptTokenCount        provider.Count `json:"promptTokenCount"`
+	CandidatesTokenCount    provider.Count `json:"candidatesTokenCount"`
+	TotalTokenCount         provider.Count `json:"totalTokenCount"`
+	ThoughtsTokenCount      provider.Count `json:"thoughtsTokenCount"`
+	CachedContentTokenCount provider.Count `json:"cachedContentTokenCount"`
 }
 
 // modelList is a page of GET {base}/models.

@@ -26,10 +26,10 @@ type chunk struct {
 }
 
 type choice struct {
-	Index        int     `json:"index"`
-	Delta        delta   `json:"delta"`
-	Message      *delta  `json:"message"` // non-streamed completions
-	FinishReason *string `json:"finish_reason"`
+	Index        provider.Count `json:"index"`
+	Delta        delta          `json:"delta"`
+	Message      *delta         `json:"message"` // non-streamed completions
+	FinishReason *string        `json:"finish_reason"`
 }
 
 type delta struct {
@@ -50,8 +50,8 @@ type reasoningDetail struct {
 }
 
 type toolCallDelta struct {
-	Index    *int   `json:"index"`
-	ID       string `json:"id"`
+	Index    *provider.Count `json:"index"`
+	ID       string          `json:"id"`
 	Function struct {
 		Name      string `json:"name"`
 		Arguments string `json:"arguments"`
@@ -67,29 +67,48 @@ type annotation struct {
 }
 
 type usage struct {
-	PromptTokens            int `json:"prompt_tokens"`
-	CompletionTokens        int `json:"completion_tokens"`
-	TotalTokens             int `json:"total_tokens"`
+	PromptTokens            provider.Count `json:"prompt_tokens"`
+	CompletionTokens        provider.Count `json:"completion_tokens"`
+	TotalTokens             provider.Count `json:"total_tokens"`
 	CompletionTokensDetails *struct {
-		ReasoningTokens int `json:"reasoning_tokens"`
+		ReasoningTokens provider.Count `json:"reasoning_tokens"`
 	} `json:"completion_tokens_details"`
 	PromptTokensDetails *struct {
-		CachedTokens int `json:"cached_tokens"`
+		CachedTokens provider.Count `json:"cached_tokens"`
 	} `json:"prompt_tokens_details"`
 }
 
 func (u *usage) event() provider.Usage {
-	ev := provider.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, TotalTokens: u.TotalTokens}
+	ev := provider.Usage{InputTokens: int(u.PromptTokens), OutputTokens: int(u.CompletionTokens), TotalTokens: int(u.TotalTokens)}
 	if ev.TotalTokens == 0 {
 		ev.TotalTokens = ev.InputTokens + ev.OutputTokens
 	}
 	if u.CompletionTokensDetails != nil {
-		ev.ReasoningTokens = u.CompletionTokensDetails.ReasoningTokens
+		ev.ReasoningTokens = int(u.CompletionTokensDetails.ReasoningTokens)
 	}
 	if u.PromptTokensDetails != nil {
-		ev.CachedTokens = u.PromptTokensDetails.CachedTokens
+		ev.CachedTokens = int(u.PromptTokensDetails.CachedTokens)
 	}
 	return ev
+}
+
+// needed reports whether a chunk field carries the answer (its text,
+// reasoning, tool calls or finish reason): a value of an unexpected type
+// there fails the answer; anywhere else it is ignored.
+func needed(field string) bool {
+	switch field {
+	case "choices", "choices.delta", "choices.message", "choices.finish_reason":
+		return true
+	}
+	for _, p := range []string{"choices.delta.", "choices.message."} {
+		if rest, ok := strings.CutPrefix(field, p); ok {
+			switch head, _, _ := strings.Cut(rest, "."); head {
+			case "content", "reasoning_content", "reasoning", "reasoning_details", "tool_calls", "refusal":
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // toolCallState assembles one tool call from its fragments.
@@ -101,20 +120,24 @@ type toolCallState struct {
 }
 
 // decoder folds chunks into events. It keeps the state a stream needs:
-// tool calls under assembly, the finish reason, the last usage, sources
-// already reported.
+// tool calls under assembly (indexed by their index, so each fragment
+// finds its call at once), the finish reason, the last usage, sources
+// already reported, the answer's budget.
 type decoder struct {
 	emit     func(provider.Event)
-	calls    []*toolCallState
+	calls    []*toolCallState // in order of first appearance
+	byIndex  map[int]*toolCallState
 	finish   string
 	usage    *provider.Usage
 	sources  provider.Sources
+	budget   provider.Budget
+	shapes   provider.Shapes
 	partial  bool // some answer content has been emitted
 	noIndexN int  // calls seen without an index
 }
 
 func newDecoder(emit func(provider.Event)) *decoder {
-	return &decoder{emit: emit}
+	return &decoder{emit: emit, byIndex: map[int]*toolCallState{}}
 }
 
 // run reads an SSE body to its end and returns nil after emitting Done,
@@ -170,8 +193,8 @@ func (d *decoder) whole(data []byte) *provider.APIError {
 // chunk processes one data payload.
 func (d *decoder) chunk(data []byte) *provider.APIError {
 	var c chunk
-	if err := json.Unmarshal(data, &c); err != nil {
-		return provider.Malformed("a stream event is not valid JSON", data)
+	if ok, ae := d.shapes.Decode(data, &c, needed); !ok {
+		return ae
 	}
 	for i := range c.Choices {
 		ch := &c.Choices[i]
@@ -182,7 +205,9 @@ func (d *decoder) chunk(data []byte) *provider.APIError {
 		if ch.Message != nil {
 			dl = ch.Message
 		}
-		d.delta(dl)
+		if ae := d.delta(dl); ae != nil {
+			return ae
+		}
 		if ch.FinishReason != nil && *ch.FinishReason != "" {
 			d.finish = *ch.FinishReason
 		}
@@ -204,32 +229,44 @@ func (d *decoder) chunk(data []byte) *provider.APIError {
 	return nil
 }
 
-func (d *decoder) delta(dl *delta) {
+// text emits answer text (or reasoning), within the answer's budget.
+func (d *decoder) text(s string, reasoning bool) *provider.APIError {
+	ae := d.budget.EmitText(d.emit, s, reasoning)
+	d.partial = d.partial || ae == nil && s != "" && !reasoning
+	return ae
+}
+
+func (d *decoder) delta(dl *delta) *provider.APIError {
 	// Reasoning: the first spelling present wins, so a gateway that sends
 	// the same text as both reasoning and reasoning_details counts once.
 	switch {
 	case dl.ReasoningContent != nil && *dl.ReasoningContent != "":
-		d.emit(provider.ReasoningDelta{Text: *dl.ReasoningContent})
+		if ae := d.text(*dl.ReasoningContent, true); ae != nil {
+			return ae
+		}
 	case dl.Reasoning != nil && *dl.Reasoning != "":
-		d.emit(provider.ReasoningDelta{Text: *dl.Reasoning})
+		if ae := d.text(*dl.Reasoning, true); ae != nil {
+			return ae
+		}
 	default:
 		for _, rd := range dl.ReasoningDetails {
 			text := rd.Text
 			if text == "" {
 				text = rd.Summary
 			}
-			if text != "" && rd.Type != "reasoning.encrypted" {
-				d.emit(provider.ReasoningDelta{Text: text})
+			if rd.Type != "reasoning.encrypted" {
+				if ae := d.text(text, true); ae != nil {
+					return ae
+				}
 			}
 		}
 	}
-	if dl.Content != nil && *dl.Content != "" {
-		d.partial = true
-		d.emit(provider.TextDelta{Text: *dl.Content})
-	}
-	if dl.Refusal != nil && *dl.Refusal != "" {
-		d.partial = true
-		d.emit(provider.TextDelta{Text: *dl.Refusal})
+	for _, s := range []*string{dl.Content, dl.Refusal} {
+		if s != nil {
+			if ae := d.text(*s, false); ae != nil {
+				return ae
+			}
+		}
 	}
 	for _, a := range dl.Annotations {
 		if a.URLCitation != nil {
@@ -237,34 +274,37 @@ func (d *decoder) delta(dl *delta) {
 		}
 	}
 	for i := range dl.ToolCalls {
-		d.toolCall(&dl.ToolCalls[i])
+		if ae := d.toolCall(&dl.ToolCalls[i]); ae != nil {
+			return ae
+		}
 	}
+	return nil
 }
 
 // toolCall merges one fragment. Fragments are matched by index; a gateway
 // that sends no index (Mistral) sends each call whole, so a fragment with
 // a new id starts a new call and one with neither continues the last.
-func (d *decoder) toolCall(f *toolCallDelta) {
+func (d *decoder) toolCall(f *toolCallDelta) *provider.APIError {
 	var st *toolCallState
-	if f.Index != nil {
-		for _, c := range d.calls {
-			if c.index == *f.Index {
-				st = c
-				break
-			}
+	switch {
+	case f.Index != nil:
+		st = d.byIndex[int(*f.Index)]
+	case len(d.calls) > 0 && (f.ID == "" || f.ID == d.calls[len(d.calls)-1].id):
+		st = d.calls[len(d.calls)-1]
+	}
+	if st == nil {
+		if ae := d.budget.Call(); ae != nil {
+			return ae
 		}
-		if st == nil {
-			st = &toolCallState{index: *f.Index}
-			d.calls = append(d.calls, st)
-		}
-	} else {
-		if n := len(d.calls); n > 0 && (f.ID == "" || f.ID == d.calls[n-1].id) {
-			st = d.calls[n-1]
+		st = &toolCallState{}
+		if f.Index != nil {
+			st.index = int(*f.Index)
+			d.byIndex[st.index] = st
 		} else {
 			d.noIndexN++
-			st = &toolCallState{index: -d.noIndexN}
-			d.calls = append(d.calls, st)
+			st.index = -d.noIndexN
 		}
+		d.calls = append(d.calls, st)
 	}
 	if st.id == "" && f.ID != "" {
 		st.id = f.ID
@@ -272,8 +312,12 @@ func (d *decoder) toolCall(f *toolCallDelta) {
 	if st.name == "" && f.Function.Name != "" {
 		st.name = f.Function.Name
 	}
+	if ae := d.budget.Args(st.name, st.args.Len(), len(f.Function.Arguments)); ae != nil {
+		return ae
+	}
 	st.args.WriteString(f.Function.Arguments)
 	d.partial = true
+	return nil
 }
 
 func (d *decoder) source(url, title string) { d.sources.Emit(d.emit, url, title) }
@@ -296,7 +340,7 @@ func (d *decoder) flush() {
 func (d *decoder) end(sawDone bool) *provider.APIError {
 	if !sawDone && d.finish == "" {
 		return d.fail(&provider.APIError{Kind: provider.KindStream, Title: "stream ended early",
-			Message: "the gateway closed the stream before the answer finished"})
+			Message: "the gateway closed the stream before the answer finished" + d.shapes.Note()})
 	}
 	reason := d.finish
 	if reason == "" {

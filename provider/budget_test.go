@@ -1,0 +1,48 @@
+package provider
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestBudgetDefaults: a zero Budget has the package's limits.
+func TestBudgetDefaults(t *testing.T) {
+	var b Budget
+	if b.Text(MaxAnswerBytes) != nil || b.Text(1) == nil {
+		t.Error("text budget is not MaxAnswerBytes")
+	}
+	b = Budget{}
+	if b.Args("f", 0, MaxToolCallBytes) != nil {
+		t.Error("one call's arguments cannot reach MaxToolCallBytes")
+	}
+	if ae := b.Args("f", MaxToolCallBytes, 1); ae == nil || !strings.Contains(ae.Message, `tool call "f" passed 16 MB`) {
+		t.Errorf("past MaxToolCallBytes: %v", ae)
+	}
+	b = Budget{}
+	for i := 0; i < 4; i++ {
+		if ae := b.Args("f", 0, MaxToolArgsBytes/4); ae != nil {
+			t.Fatal(ae)
+		}
+	}
+	if ae := b.Args("g", 0, 1); ae == nil || !strings.Contains(ae.Message, "arguments passed 64 MB") {
+		t.Errorf("past MaxToolArgsBytes: %v", ae)
+	}
+	b = Budget{}
+	for i := 0; i < MaxToolCalls; i++ {
+		if b.Call() != nil {
+			t.Fatalf("call %d refused", i+1)
+		}
+	}
+	if b.Call() == nil {
+		t.Error("no limit on the number of calls")
+	}
+}
+
+func TestCount(t *testing.T) {
+	for in, want := range map[string]Count{`5`: 5, `5.0`: 5, `7.6`: 8, `"13"`: 13, `1e3`: 1000, `null`: 0, `"x"`: 0, `-3`: 0, `{}`: 0, `[1]`: 0} {
+		var c Count
+		if err := c.UnmarshalJSON([]byte(in)); err != nil || c != want {
+			t.Errorf("%s: %d, %v; want %d", in, c, err, want)
+		}
+	}
+}
