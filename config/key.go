@@ -22,6 +22,17 @@ const KeyEnv = "PARLEY_API_KEY"
 // manager may need a moment to unlock.
 const DefaultKeyCmdTimeout = 30 * time.Second
 
+// maxKeyCmdOutput bounds what an api_key_cmd may print on stdout: a key is
+// one line. A command that prints more is stopped.
+const maxKeyCmdOutput = 64 << 10
+
+// keyCmdWaitDelay is how long Parley waits, once the command has exited
+// (or been stopped), for the processes it started to let go of its output.
+const keyCmdWaitDelay = time.Second
+
+// errKeyCmdOutput stops a command that printed more than maxKeyCmdOutput.
+var errKeyCmdOutput = errors.New("api_key_cmd printed too much")
+
 // DialectKeyEnv returns the usual API key variable of a dialect:
 // OPENAI_API_KEY, CUADRA_API_KEY or GEMINI_API_KEY ("" for an unknown one).
 func DialectKeyEnv(dialect provider.Dialect) string {
@@ -153,34 +164,46 @@ func runKeyCmd(ctx context.Context, p *Provider, timeout time.Duration) (string,
 	if timeout <= 0 {
 		timeout = DefaultKeyCmdTimeout
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	cmd := exec.CommandContext(ctx, "sh", "-c", p.APIKeyCmd)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
+	var stderr bytes.Buffer
+	stdout := &limitedBuffer{buf: &bytes.Buffer{}, max: maxKeyCmdOutput, full: func() { stop(errKeyCmdOutput) }}
+	cmd.Stdout = stdout
 	cmd.Stderr = &limitedBuffer{buf: &stderr, max: 4096}
 	// A grandchild that keeps the pipes open must not hang us after the
-	// timeout has killed the shell.
-	cmd.WaitDelay = time.Second
+	// command has exited or been stopped.
+	cmd.WaitDelay = keyCmdWaitDelay
 	err := cmd.Run()
-	out := strings.TrimSpace(stdout.String())
+	out := strings.TrimSpace(stdout.buf.String())
 	if first, _, ok := strings.Cut(out, "\n"); ok {
 		out = strings.TrimSpace(first)
 	}
-	if ctx.Err() == context.DeadlineExceeded {
-		return "", &KeyCmdError{Provider: p.Name, Msg: fmt.Sprintf("timed out after %s", timeout)}
-	}
-	if ctx.Err() != nil {
+	switch {
+	case context.Cause(ctx) == errKeyCmdOutput:
+		return "", &KeyCmdError{Provider: p.Name, Msg: fmt.Sprintf(
+			"printed more than %d KB on stdout and was stopped (it should print the key, one line)", maxKeyCmdOutput>>10)}
+	case parent.Err() != nil:
 		// The user pressed Ctrl+C at the password manager's prompt.
-		return "", ctx.Err()
-	}
-	if err != nil {
+		return "", parent.Err()
+	case ctx.Err() == context.DeadlineExceeded:
+		return "", &KeyCmdError{Provider: p.Name, Msg: fmt.Sprintf("timed out after %s", timeout)}
+	case errors.Is(err, exec.ErrWaitDelay):
+		return "", &KeyCmdError{Provider: p.Name, Msg: fmt.Sprintf(
+			"exited, but a process it started still held its output open %s later: start background processes "+
+				"with their output redirected (>/dev/null 2>&1), or use exec for the last command", keyCmdWaitDelay)}
+	case err != nil:
 		msg := "failed"
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			msg = fmt.Sprintf("failed (%s)", ee.ProcessState.String())
 		} else if errors.Is(err, exec.ErrNotFound) {
 			msg = "failed: sh not found"
+		} else {
+			msg = "failed: " + err.Error()
 		}
 		if e := stderrExcerpt(stderr.String(), out); e != "" {
 			msg += ": " + e
@@ -228,19 +251,24 @@ func stderrExcerpt(stderr, stdout string) string {
 	return strings.TrimSpace(b.String())
 }
 
-// limitedBuffer keeps at most max bytes of what is written to it.
+// limitedBuffer keeps at most max bytes of what is written to it and
+// drops the rest; full, if set, is called once when something is dropped.
 type limitedBuffer struct {
-	buf *bytes.Buffer
-	max int
+	buf     *bytes.Buffer
+	max     int
+	full    func()
+	tripped bool
 }
 
 func (l *limitedBuffer) Write(p []byte) (int, error) {
-	if room := l.max - l.buf.Len(); room > 0 {
-		if len(p) > room {
-			l.buf.Write(p[:room])
-		} else {
-			l.buf.Write(p)
+	n := len(p)
+	if room := l.max - l.buf.Len(); n > room {
+		if l.full != nil && !l.tripped {
+			l.tripped = true
+			l.full()
 		}
+		p = p[:max(room, 0)]
 	}
-	return len(p), nil
+	l.buf.Write(p)
+	return n, nil
 }

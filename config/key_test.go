@@ -207,3 +207,35 @@ func TestKeyWithControlCharacters(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestKeyCmdOutputBudget: a command that prints for ever is stopped at
+// once with a clear error, and one that exits while a process it started
+// keeps its output open says so.
+func TestKeyCmdOutputBudget(t *testing.T) {
+	tests := []struct {
+		name, cmd string
+		want      string
+		within    time.Duration
+	}{
+		{"prints for ever", "yes " + secretValue, "printed more than 64 KB on stdout and was stopped", 5 * time.Second},
+		{"prints for ever from a child", "yes " + secretValue + " | cat", "printed more than 64 KB", 5 * time.Second},
+		{"a child holds stdout", "echo " + secretValue + "; (sleep 20 &)", "a process it started still held its output open", 5 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &Provider{Name: "vault", Dialect: "openai", APIKeyCmd: tt.cmd}
+			start := time.Now()
+			_, err := ResolveKey(context.Background(), p, mapEnv(nil), 20*time.Second)
+			if elapsed := time.Since(start); elapsed > tt.within {
+				t.Errorf("took %v", elapsed)
+			}
+			var ke *KeyCmdError
+			if !errors.As(err, &ke) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), secretValue) {
+				t.Errorf("error reveals the output: %q", err)
+			}
+		})
+	}
+}

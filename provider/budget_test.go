@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -44,5 +46,28 @@ func TestCount(t *testing.T) {
 		if err := c.UnmarshalJSON([]byte(in)); err != nil || c != want {
 			t.Errorf("%s: %d, %v; want %d", in, c, err, want)
 		}
+	}
+}
+
+// TestModelListBudget: the byte budget and the time budget end a list
+// with the list's own error.
+func TestModelListBudget(t *testing.T) {
+	var l ModelList
+	if l.Page(MaxModelListBytes, 10) != nil {
+		t.Fatal("a list within budget refused")
+	}
+	if ae := l.Page(1, 10); ae == nil || !strings.Contains(ae.Message, "more than 64 MB (2 pages, 10 models so far)") {
+		t.Errorf("bytes: %v", ae)
+	}
+	ctx, cancel := context.WithTimeoutCause(context.Background(), 0, errModelListTime)
+	defer cancel()
+	<-ctx.Done()
+	l = ModelList{ctx: ctx}
+	other := errors.New("request canceled")
+	if err := l.Err(other, 3); err == other || !strings.Contains(err.Error(), "longer than 2m0s") {
+		t.Errorf("time: %v", err)
+	}
+	if err := (&ModelList{ctx: context.Background()}).Err(other, 3); err != other {
+		t.Errorf("an unrelated error became %v", err)
 	}
 }

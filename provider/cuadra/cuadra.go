@@ -152,9 +152,12 @@ func rejectsChat(ae *provider.APIError) bool {
 }
 
 // Models lists every model the gateway offers, following nextCursor
-// across all pages.
+// across all pages, within the budget of provider.ModelList.
 func (p *Provider) Models(ctx context.Context) ([]provider.Model, error) {
 	var out []provider.Model
+	var list provider.ModelList
+	ctx, cancel := list.Start(ctx)
+	defer cancel()
 	seen := map[string]bool{}
 	cursor := ""
 	for page := 0; ; page++ {
@@ -166,26 +169,30 @@ func (p *Provider) Models(ctx context.Context) ([]provider.Model, error) {
 		if cursor != "" {
 			q.Set("cursor", cursor)
 		}
-		var list struct {
-			Data       []map[string]json.RawMessage `json:"data"`
-			NextCursor *string                      `json:"nextCursor"`
-			HasMore    *bool                        `json:"hasMore"`
+		var body struct {
+			Data       []wireModel `json:"data"`
+			NextCursor *string     `json:"nextCursor"`
+			HasMore    *bool       `json:"hasMore"`
 		}
-		if err := p.getJSON(ctx, "models?"+q.Encode(), &list); err != nil {
-			return nil, err
+		n, err := p.getJSON(ctx, "models?"+q.Encode(), &body)
+		if err != nil {
+			return out, list.Err(err, len(out))
 		}
-		for _, m := range list.Data {
-			if pm, ok := modelFromMap(m); ok {
+		for _, m := range body.Data {
+			if pm, ok := m.model(); ok {
 				out = append(out, pm)
 			}
 		}
+		if ae := list.Page(n, len(out)); ae != nil {
+			return out, ae
+		}
 		next := ""
-		if list.NextCursor != nil {
-			next = *list.NextCursor
+		if body.NextCursor != nil {
+			next = *body.NextCursor
 		}
 		more := next != ""
-		if list.HasMore != nil {
-			more = *list.HasMore && next != ""
+		if body.HasMore != nil {
+			more = *body.HasMore && next != ""
 		}
 		if !more {
 			return out, nil
@@ -199,27 +206,52 @@ func (p *Provider) Models(ctx context.Context) ([]provider.Model, error) {
 	}
 }
 
-// modelFromMap reads one model object whose exact shape the gateway does
-// not document beyond its id.
-func modelFromMap(m map[string]json.RawMessage) (provider.Model, bool) {
-	str := func(keys ...string) string {
-		for _, k := range keys {
-			var s string
-			if json.Unmarshal(m[k], &s) == nil && s != "" {
-				return s
+// wireModel is one model object, whose exact shape the gateway does not
+// document beyond its id: the spellings seen of each field.
+type wireModel struct {
+	ID                looseString     `json:"id"`
+	ModelID           looseString     `json:"modelId"`
+	Name              looseString     `json:"name"`
+	DisplayName       looseString     `json:"displayName"`
+	Provider          looseString     `json:"provider"`
+	OwnedBy           looseString     `json:"ownedBy"`
+	OwnedBySnake      looseString     `json:"owned_by"`
+	BaseModelProvider looseString     `json:"baseModelProvider"`
+	CreatedAt         json.RawMessage `json:"createdAt"`
+	Created           json.RawMessage `json:"created"`
+	CreatedAtSnake    json.RawMessage `json:"created_at"`
+}
+
+// looseString is a JSON string, or empty when the value is anything else.
+type looseString string
+
+// UnmarshalJSON implements json.Unmarshaler; it never fails.
+func (s *looseString) UnmarshalJSON(b []byte) error {
+	var v string
+	if json.Unmarshal(b, &v) != nil {
+		v = ""
+	}
+	*s = looseString(v)
+	return nil
+}
+
+func (m *wireModel) model() (provider.Model, bool) {
+	first := func(vs ...looseString) string {
+		for _, v := range vs {
+			if v != "" {
+				return string(v)
 			}
 		}
 		return ""
 	}
 	pm := provider.Model{
-		ID:      str("id", "modelId"),
-		Name:    str("name", "displayName"),
-		OwnedBy: str("provider", "ownedBy", "owned_by", "baseModelProvider"),
+		ID:      first(m.ID, m.ModelID),
+		Name:    first(m.Name, m.DisplayName),
+		OwnedBy: first(m.Provider, m.OwnedBy, m.OwnedBySnake, m.BaseModelProvider),
 	}
-	for _, k := range []string{"createdAt", "created", "created_at"} {
-		if raw, ok := m[k]; ok {
-			pm.Created = parseTime(raw)
-			if pm.Created != 0 {
+	for _, raw := range []json.RawMessage{m.CreatedAt, m.Created, m.CreatedAtSnake} {
+		if len(raw) > 0 {
+			if pm.Created = parseTime(raw); pm.Created != 0 {
 				break
 			}
 		}
@@ -227,22 +259,22 @@ func modelFromMap(m map[string]json.RawMessage) (provider.Model, bool) {
 	return pm, pm.ID != ""
 }
 
-// getJSON sends GET {base}/{path} and decodes the JSON answer into v.
-func (p *Provider) getJSON(ctx context.Context, path string, v any) error {
+// getJSON sends GET {base}/{path} and decodes the JSON answer into v. It
+// returns the size of the answer.
+func (p *Provider) getJSON(ctx context.Context, path string, v any) (int, error) {
 	resp, err := p.tr.Do(ctx, func(ctx context.Context) (*http.Request, error) {
 		return p.newRequest(ctx, http.MethodGet, path, nil)
 	}, func(provider.Event) {})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer resp.Body.Close()
 	data, rerr := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if rerr != nil {
-		return p.tr.StreamError(ctx, rerr, false)
+		return len(data), p.tr.StreamError(ctx, rerr, false)
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return &provider.APIError{Kind: provider.KindStream, Title: "malformed response",
-			Message: fmt.Sprintf("GET /%s: the answer is not the expected JSON: %v", strings.SplitN(path, "?", 2)[0], err)}
+		return len(data), provider.NotJSON("GET /"+strings.SplitN(path, "?", 2)[0]+": the answer", resp.StatusCode, data, err)
 	}
-	return nil
+	return len(data), nil
 }

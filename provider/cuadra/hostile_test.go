@@ -1,6 +1,7 @@
 package cuadra
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -95,5 +96,41 @@ func BenchmarkPlainToolCallAssembly(b *testing.B) {
 		if ae := d.event(data); ae != nil {
 			b.Fatal(ae)
 		}
+	}
+}
+
+// endlessModels serves model pages of n models each with a fresh cursor
+// every time, for ever.
+func endlessModels(n int) http.HandlerFunc {
+	page := 0
+	return func(w http.ResponseWriter, r *http.Request) {
+		page++
+		var b strings.Builder
+		b.WriteString(`{"data":[`)
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"id":"m%d-%d","name":{"odd":"shape"}}`, page, i)
+		}
+		fmt.Fprintf(&b, `],"nextCursor":"c%d","hasMore":true}`, page)
+		w.Write([]byte(b.String()))
+	}
+}
+
+// TestModelsPaginationBudget: a model list whose pagination never ends
+// stops at MaxModels with a clear error, keeping what it got.
+func TestModelsPaginationBudget(t *testing.T) {
+	g := newGateway(t, endlessModels(2000))
+	p, _ := newProvider(t, g.srv.URL+"/v1")
+	models, err := p.Models(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "more than 50000 models") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := len(g.requests()); n != provider.MaxModels/2000+1 {
+		t.Errorf("%d pages asked for", n)
+	}
+	if len(models) <= provider.MaxModels || models[0].ID != "m1-0" {
+		t.Errorf("%d models kept", len(models))
 	}
 }

@@ -207,9 +207,13 @@ func responseObject(s string) json.RawMessage {
 }
 
 // Models lists the gateway's models, following nextPageToken across all
-// pages; ids lose their "models/" prefix.
+// pages within the budget of provider.ModelList; ids lose their "models/"
+// prefix.
 func (p *Provider) Models(ctx context.Context) ([]provider.Model, error) {
 	var out []provider.Model
+	var budget provider.ModelList
+	ctx, cancel := budget.Start(ctx)
+	defer cancel()
 	seen := map[string]bool{}
 	token := ""
 	for page := 0; page < maxModelPages; page++ {
@@ -221,22 +225,25 @@ func (p *Provider) Models(ctx context.Context) ([]provider.Model, error) {
 			return p.newRequest(ctx, http.MethodGet, "models?"+q.Encode(), nil)
 		}, func(provider.Event) {})
 		if err != nil {
-			return nil, err
+			return out, budget.Err(err, len(out))
 		}
 		data, rerr := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 		resp.Body.Close()
 		if rerr != nil {
-			return nil, p.tr.StreamError(ctx, rerr, false)
+			return out, budget.Err(p.tr.StreamError(ctx, rerr, false), len(out))
 		}
 		var list modelList
 		if err := json.Unmarshal(data, &list); err != nil {
-			return nil, &provider.APIError{Kind: provider.KindStream, Title: "malformed model list", Message: err.Error()}
+			return out, provider.NotJSON("the model list", resp.StatusCode, data, err)
 		}
 		for _, m := range list.Models {
 			id := strings.TrimPrefix(m.Name, "models/")
 			if id != "" {
 				out = append(out, provider.Model{ID: id, Name: m.DisplayName})
 			}
+		}
+		if ae := budget.Page(len(data), len(out)); ae != nil {
+			return out, ae
 		}
 		if list.NextPageToken == "" {
 			return out, nil

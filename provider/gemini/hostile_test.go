@@ -1,8 +1,11 @@
 package gemini
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -96,5 +99,28 @@ func TestGeminiUnexpectedShapes(t *testing.T) {
 	}
 	if _, ae := feed(`{"candidates":[{"content":{"parts":[{"text":5}]}}]}`); ae == nil || !strings.Contains(ae.Message, "unexpected number where candidates.content.parts.text should be a string") {
 		t.Errorf("text as a number: %v", ae)
+	}
+}
+
+// TestGeminiModelsPaginationBudget: a model list whose pagination never
+// ends stops at MaxModels with a clear error.
+func TestGeminiModelsPaginationBudget(t *testing.T) {
+	page := 0
+	g := newGateway(t, func(w http.ResponseWriter, r *http.Request) {
+		page++
+		var b strings.Builder
+		b.WriteString(`{"models":[`)
+		for i := 0; i < 5000; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"name":"models/m%d-%d"}`, page, i)
+		}
+		fmt.Fprintf(&b, `],"nextPageToken":"t%d"}`, page)
+		io.WriteString(w, b.String())
+	})
+	_, err := newProvider(t, g.srv.URL+"/v1beta").Models(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "more than 50000 models") || page != provider.MaxModels/5000+1 {
+		t.Fatalf("after %d pages: %v", page, err)
 	}
 }

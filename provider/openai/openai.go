@@ -160,26 +160,33 @@ func (p *Provider) Stream(ctx context.Context, req *provider.Request, emit func(
 		func(body io.Reader) *provider.APIError { return d.run(ctx, p.tr, body) }, d.whole, d.fail)
 }
 
-// Models lists the gateway's models.
+// Models lists the gateway's models (one page: the OpenAI API does not
+// paginate them), within the budget of provider.ModelList.
 func (p *Provider) Models(ctx context.Context) ([]provider.Model, error) {
+	var budget provider.ModelList
+	ctx, cancel := budget.Start(ctx)
+	defer cancel()
 	resp, err := p.tr.Do(ctx, func(ctx context.Context) (*http.Request, error) {
 		return p.NewRequest(ctx, http.MethodGet, "models", nil)
 	}, func(provider.Event) {})
 	if err != nil {
-		return nil, err
+		return nil, budget.Err(err, 0)
 	}
 	defer resp.Body.Close()
 	var list goopenai.ModelsList
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return nil, p.tr.StreamError(ctx, err, false)
+		return nil, budget.Err(p.tr.StreamError(ctx, err, false), 0)
 	}
 	if err := json.Unmarshal(data, &list); err != nil {
-		return nil, &provider.APIError{Kind: provider.KindStream, Title: "malformed model list", Message: err.Error()}
+		return nil, provider.NotJSON("the model list", resp.StatusCode, data, err)
 	}
 	out := make([]provider.Model, 0, len(list.Models))
 	for _, m := range list.Models {
 		out = append(out, provider.Model{ID: m.ID, OwnedBy: m.OwnedBy, Created: m.CreatedAt})
+	}
+	if ae := budget.Page(len(data), len(out)); ae != nil {
+		return out[:provider.MaxModels], ae
 	}
 	return out, nil
 }
