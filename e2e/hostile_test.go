@@ -222,3 +222,29 @@ func TestPrintSaysItWaits(t *testing.T) {
 		t.Errorf("the notice stayed on the screen:\n%s", screen)
 	}
 }
+
+// TestTUIHTTPLoggerSilenced: the same stray bytes do not write Go's log
+// line over the chat screen.
+func TestTUIHTTPLoggerSilenced(t *testing.T) {
+	echo := "HTTP/1.1 400 Bad Request\r\nContent-Length: 40\r\n\r\nAuthorization: Bearer " + strings.TrimPrefix(keyEnv, "OPENAI_API_KEY=") + "\r\n"
+	g := newRawGateway(t, func(w io.Writer, req *http.Request, n int) {
+		if strings.HasSuffix(req.URL.Path, "/models") {
+			body := `{"object":"list","data":[{"id":"M","object":"model"}]}`
+			fmt.Fprintf(w, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+			return
+		}
+		if n <= 2 {
+			body := `{"error":{"message":"try again"}}`
+			fmt.Fprintf(w, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s%s", len(body), body, echo)
+			return
+		}
+		rawSSE(w)
+	})
+	p := startTUI(t, []string{keyEnv}, "--dialect", "openai", "--base-url", g.url(), "-m", "M", "--theme", "dark", "--max-retries", "3", "question")
+	screen := p.waitFor(20*time.Second, "done")
+	for _, bad := range []string{"Unsolicited", "Bearer", "HTTP/1.1"} {
+		if strings.Contains(screen, bad) {
+			t.Errorf("the screen shows %q:\n%s", bad, screen)
+		}
+	}
+}
