@@ -71,3 +71,23 @@ func TestModelListBudget(t *testing.T) {
 		t.Errorf("an unrelated error became %v", err)
 	}
 }
+
+func TestEachModel(t *testing.T) {
+	type m struct {
+		ID string `json:"id"`
+	}
+	var ids []string
+	data := []byte(`{"object":"list","extra":{"a":[1,2]},"data":[{"id":"a"},{"id":7},{"id":"b"},{"id":"c"},{"id":"d"}],"next":"x"}`)
+	err := EachModel(data, "data", func(e *m) bool {
+		ids = append(ids, e.ID)
+		return len(ids) < 3
+	})
+	if err != nil || strings.Join(ids, ",") != "a,b,c" {
+		t.Errorf("ids %v, err %v", ids, err)
+	}
+	for _, bad := range []string{`[]`, `{"data":{}}`, `{"data":[`, `<html>`} {
+		if err := EachModel([]byte(bad), "data", func(*m) bool { return true }); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+}

@@ -1,7 +1,9 @@
 package provider
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -60,4 +62,63 @@ func (l *ModelList) Err(err error, models int) error {
 func (l *ModelList) tooLarge(what string, models int) *APIError {
 	return &APIError{Kind: KindStream, Title: "model list too large",
 		Message: fmt.Sprintf("the gateway's model list took %s (%d pages, %d models so far); Parley stopped asking for more", what, l.pages, models)}
+}
+
+// EachModel decodes a page of a model list, data, a JSON object whose
+// field key is the list: it calls add with each element, decoded into a
+// fresh E, until add returns false, without holding the whole list (or
+// more than one element) in memory. An element of another shape is
+// skipped. Use json.Unmarshal into a struct without key for the page's
+// other fields (the cursor): skipping the list costs no memory.
+func EachModel[E any](data []byte, key string, add func(*E) bool) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := expectDelim(dec, '{'); err != nil {
+		return err
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if tok != key {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := expectDelim(dec, '['); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		for dec.More() {
+			var e E
+			err := dec.Decode(&e)
+			var te *json.UnmarshalTypeError
+			switch {
+			case errors.As(err, &te):
+				continue
+			case err != nil:
+				return err
+			}
+			if !add(&e) {
+				return nil
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// expectDelim reads the next token, which must be the delimiter d.
+func expectDelim(dec *json.Decoder, d json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if got, ok := tok.(json.Delim); !ok || got != d {
+		return fmt.Errorf("expected %q, found %v", d, tok)
+	}
+	return nil
 }

@@ -170,20 +170,27 @@ func (p *Provider) Models(ctx context.Context) ([]provider.Model, error) {
 			q.Set("cursor", cursor)
 		}
 		var body struct {
-			Data       []wireModel `json:"data"`
-			NextCursor *string     `json:"nextCursor"`
-			HasMore    *bool       `json:"hasMore"`
+			NextCursor *string `json:"nextCursor"`
+			HasMore    *bool   `json:"hasMore"`
 		}
-		n, err := p.getJSON(ctx, "models?"+q.Encode(), &body)
+		data, status, err := p.get(ctx, "models?"+q.Encode())
+		if err == nil {
+			if err = json.Unmarshal(data, &body); err == nil {
+				err = provider.EachModel(data, "data", func(m *wireModel) bool {
+					if pm, ok := m.model(); ok {
+						out = append(out, pm)
+					}
+					return len(out) <= provider.MaxModels
+				})
+			}
+			if err != nil {
+				err = provider.NotJSON("the model list", status, data, err)
+			}
+		}
 		if err != nil {
 			return out, list.Err(err, len(out))
 		}
-		for _, m := range body.Data {
-			if pm, ok := m.model(); ok {
-				out = append(out, pm)
-			}
-		}
-		if ae := list.Page(n, len(out)); ae != nil {
+		if ae := list.Page(len(data), len(out)); ae != nil {
 			return out, ae
 		}
 		next := ""
@@ -259,22 +266,31 @@ func (m *wireModel) model() (provider.Model, bool) {
 	return pm, pm.ID != ""
 }
 
-// getJSON sends GET {base}/{path} and decodes the JSON answer into v. It
-// returns the size of the answer.
-func (p *Provider) getJSON(ctx context.Context, path string, v any) (int, error) {
+// getJSON sends GET {base}/{path} and decodes the JSON answer into v.
+func (p *Provider) getJSON(ctx context.Context, path string, v any) error {
+	data, status, err := p.get(ctx, path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return provider.NotJSON("GET /"+strings.SplitN(path, "?", 2)[0]+": the answer", status, data, err)
+	}
+	return nil
+}
+
+// get sends GET {base}/{path} and returns the answer (at most 16 MB) and
+// its status.
+func (p *Provider) get(ctx context.Context, path string) ([]byte, int, error) {
 	resp, err := p.tr.Do(ctx, func(ctx context.Context) (*http.Request, error) {
 		return p.newRequest(ctx, http.MethodGet, path, nil)
 	}, func(provider.Event) {})
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	defer resp.Body.Close()
-	data, rerr := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if rerr != nil {
-		return len(data), p.tr.StreamError(ctx, rerr, false)
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, resp.StatusCode, p.tr.StreamError(ctx, err, false)
 	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return len(data), provider.NotJSON("GET /"+strings.SplitN(path, "?", 2)[0]+": the answer", resp.StatusCode, data, err)
-	}
-	return len(data), nil
+	return data, resp.StatusCode, nil
 }

@@ -19,7 +19,7 @@ const maxUsageFields = 200
 // Usage implements provider.UsageReporter with GET {base}/usage.
 func (p *Provider) Usage(ctx context.Context) (*provider.UsageReport, error) {
 	var raw json.RawMessage
-	if _, err := p.getJSON(ctx, "usage", &raw); err != nil {
+	if err := p.getJSON(ctx, "usage", &raw); err != nil {
 		return nil, err
 	}
 	return ParseUsage(raw)

@@ -233,14 +233,17 @@ func (p *Provider) Models(ctx context.Context) ([]provider.Model, error) {
 			return out, budget.Err(p.tr.StreamError(ctx, rerr, false), len(out))
 		}
 		var list modelList
-		if err := json.Unmarshal(data, &list); err != nil {
-			return out, provider.NotJSON("the model list", resp.StatusCode, data, err)
+		err = json.Unmarshal(data, &list)
+		if err == nil {
+			err = provider.EachModel(data, "models", func(m *wireModel) bool {
+				if id := strings.TrimPrefix(m.Name, "models/"); id != "" {
+					out = append(out, provider.Model{ID: id, Name: m.DisplayName})
+				}
+				return len(out) <= provider.MaxModels
+			})
 		}
-		for _, m := range list.Models {
-			id := strings.TrimPrefix(m.Name, "models/")
-			if id != "" {
-				out = append(out, provider.Model{ID: id, Name: m.DisplayName})
-			}
+		if err != nil {
+			return out, provider.NotJSON("the model list", resp.StatusCode, data, err)
 		}
 		if ae := budget.Page(len(data), len(out)); ae != nil {
 			return out, ae

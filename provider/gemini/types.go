@@ -132,13 +132,16 @@ type usageMetadata struct {
 	CachedContentTokenCount provider.Count `json:"cachedContentTokenCount"`
 }
 
-// modelList is a page of GET {base}/models.
+// modelList is a page of GET {base}/models, but its models, which
+// provider.EachModel reads one by one.
 type modelList struct {
-	Models []struct {
-		Name        string `json:"name"`
-		DisplayName string `json:"displayName"`
-	} `json:"models"`
 	NextPageToken string `json:"nextPageToken"`
+}
+
+// wireModel is one model of a modelList page.
+type wireModel struct {
+	Name        string `json:"name"`
+	DisplayName string `json:"displayName"`
 }
 
 // responseKeys are the top-level fields a GenerateContentResponse may

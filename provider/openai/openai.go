@@ -173,20 +173,22 @@ func (p *Provider) Models(ctx context.Context) ([]provider.Model, error) {
 		return nil, budget.Err(err, 0)
 	}
 	defer resp.Body.Close()
-	var list goopenai.ModelsList
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
 		return nil, budget.Err(p.tr.StreamError(ctx, err, false), 0)
 	}
-	if err := json.Unmarshal(data, &list); err != nil {
+	var out []provider.Model
+	if err := provider.EachModel(data, "data", func(m *goopenai.Model) bool {
+		out = append(out, provider.Model{ID: m.ID, OwnedBy: m.OwnedBy, Created: m.CreatedAt})
+		return len(out) <= provider.MaxModels
+	}); err != nil {
 		return nil, provider.NotJSON("the model list", resp.StatusCode, data, err)
 	}
-	out := make([]provider.Model, 0, len(list.Models))
-	for _, m := range list.Models {
-		out = append(out, provider.Model{ID: m.ID, OwnedBy: m.OwnedBy, Created: m.CreatedAt})
-	}
 	if ae := budget.Page(len(data), len(out)); ae != nil {
-		return out[:provider.MaxModels], ae
+		return out, ae
+	}
+	if out == nil {
+		out = []provider.Model{}
 	}
 	return out, nil
 }
