@@ -34,7 +34,7 @@ func (a *app) runPrint(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	defer t.close()
-	t.provider = withWaitNotice(t.provider, a.env.Stderr, a.env.StderrIsTerminal)
+	t.provider, a.env.Stderr = withWaitNotice(t.provider, a.env.Stderr, a.env.StderrIsTerminal)
 	return a.printAnswer(ctx, t.provider, t.settings, prompt)
 }
 

@@ -19,18 +19,21 @@ const (
 	waitNoticeTick = time.Second
 )
 
-// withWaitNotice makes p's streams tell a person at a terminal (w a
+// withWaitNotice makes p's streams tell a person at a terminal (w is a
 // terminal: on) that the gateway has not begun to answer yet: once a wait
-// lasts waitNoticeAfter, a line "parley: waiting for the gateway · 0:42"
-// counts up in place on w until anything arrives, and is then erased. A
+// lasts waitNoticeAfter, a line "parley: waiting for the gateway to
+// answer · 0:42" counts up in place on w until the answer begins. A
 // gateway may hold a request legitimately (an auto-queue holds it for up
 // to two minutes); only silence is the problem. The wait restarts after
-// each retry's own pause. With on false, p is returned as it is.
-func withWaitNotice(p provider.Provider, w io.Writer, on bool) provider.Provider {
+// each retry's own pause. Everything else written to w must go through the
+// returned writer, which erases the notice first, so that the two never
+// mix. With on false, p and w are returned as they are.
+func withWaitNotice(p provider.Provider, w io.Writer, on bool) (provider.Provider, io.Writer) {
 	if !on {
-		return p
+		return p, w
 	}
-	return &waitNotice{Provider: p, w: w, after: waitNoticeAfter, tick: waitNoticeTick, now: time.Now}
+	n := &waitNotice{Provider: p, w: w, after: waitNoticeAfter, tick: waitNoticeTick, now: time.Now}
+	return n, (*noticeWriter)(n)
 }
 
 // waitNotice is a Provider whose Stream shows the wait; see withWaitNotice.
@@ -39,54 +42,79 @@ type waitNotice struct {
 	w           io.Writer
 	after, tick time.Duration
 	now         func() time.Time
+
+	mu      sync.Mutex // guards the fields below and every write to w
+	since   time.Time  // when the current wait began
+	waiting bool
+	shown   bool // the notice is on the terminal's current line
+}
+
+// noticeWriter writes to the notice's terminal, erasing the notice first.
+type noticeWriter waitNotice
+
+func (nw *noticeWriter) Write(p []byte) (int, error) {
+	n := (*waitNotice)(nw)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.erase()
+	return n.w.Write(p)
+}
+
+// erase removes the notice from the terminal; n.mu is held.
+func (n *waitNotice) erase() {
+	if n.shown {
+		io.WriteString(n.w, "\r\x1b[K")
+		n.shown = false
+	}
 }
 
 func (n *waitNotice) Stream(ctx context.Context, req *provider.Request, emit func(provider.Event)) error {
-	var mu sync.Mutex // orders the notice's writes with the events' output
-	since := n.now()
-	waiting, shown := true, false
-	clear := func() {
-		if shown {
-			io.WriteString(n.w, "\r\x1b[K")
-			shown = false
-		}
-	}
+	n.mu.Lock()
+	n.since, n.waiting = n.now(), true
+	n.mu.Unlock()
 	done := make(chan struct{})
 	defer close(done)
-	go func() {
-		t := time.NewTicker(n.tick)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-			mu.Lock()
-			if d := n.now().Sub(since); waiting && d >= n.after {
-				s := int(d / time.Second)
-				fmt.Fprintf(n.w, "\r\x1b[Kparley: waiting for the gateway to answer · %d:%02d", s/60, s%60)
-				shown = true
-			}
-			mu.Unlock()
-		}
-	}()
+	go n.count(done)
 	err := n.Provider.Stream(ctx, req, func(ev provider.Event) {
-		mu.Lock()
-		defer mu.Unlock()
-		clear()
+		n.mu.Lock()
 		switch e := ev.(type) {
 		case provider.Retry:
-			since = n.now().Add(e.Wait)
+			n.since = n.now().Add(e.Wait)
 		case provider.RateLimit:
 		default:
-			waiting = false
+			n.waiting = false
 		}
+		// Erased before the event goes on: the printer may write it to
+		// stdout, which does not pass through the notice's writer.
+		n.erase()
+		n.mu.Unlock()
 		emit(ev)
 	})
-	mu.Lock()
-	waiting = false
-	clear()
-	mu.Unlock()
+	n.mu.Lock()
+	n.waiting = false
+	n.erase()
+	n.mu.Unlock()
 	return err
+}
+
+// count shows the wait, updated every tick, until done.
+func (n *waitNotice) count(done <-chan struct{}) {
+	t := time.NewTicker(n.tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		n.mu.Lock()
+		if d := n.now().Sub(n.since); n.waiting && d >= n.after {
+			s := int(d / time.Second)
+			fmt.Fprintf(n.w, "\r\x1b[Kparley: waiting for the gateway to answer · %d:%02d", s/60, s%60)
+			n.shown = true
+		} else if !n.waiting {
+			n.erase()
+		}
+		n.mu.Unlock()
+	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -48,14 +49,16 @@ func (l *lockedBuffer) String() string {
 func TestWaitNotice(t *testing.T) {
 	var out lockedBuffer
 	sp := &slowProvider{begin: make(chan struct{})}
-	p := withWaitNotice(sp, &out, true).(*waitNotice)
+	prov, stderr := withWaitNotice(sp, &out, true)
+	p := prov.(*waitNotice)
 	p.after, p.tick = 20*time.Millisecond, 5*time.Millisecond
 	var events []string
 	done := make(chan error, 1)
 	go func() {
 		done <- p.Stream(context.Background(), &provider.Request{}, func(ev provider.Event) {
 			events = append(events, ev.Type())
-			out.Write([]byte("<" + ev.Type() + ">"))
+			// The printer writes through the notice's writer, from anywhere.
+			go stderr.Write([]byte("<" + ev.Type() + ">"))
 		})
 	}()
 	deadline := time.Now().Add(10 * time.Second)
@@ -69,15 +72,23 @@ func TestWaitNotice(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+	for !strings.Contains(out.String(), "<done>") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the events never came out: %q", out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	got := out.String()
-	// The notice is erased before the answer and never comes back.
-	if i, j := strings.LastIndex(got, "waiting"), strings.Index(got, "<started>"); i > j || !strings.Contains(got[i:j], "\r\x1b[K") {
+	// The notice is erased before anything else is written, and never
+	// comes back once the answer has begun.
+	i, j := strings.LastIndex(got, "waiting"), strings.Index(got, "<started>")
+	if i > j || !strings.Contains(got[i:j], "\r\x1b[K") {
 		t.Errorf("the notice was not erased before the answer: %q", got)
 	}
 	if strings.Join(events, " ") != "ratelimit started text done" {
 		t.Errorf("events %v", events)
 	}
-	if withWaitNotice(sp, &out, false) != provider.Provider(sp) {
-		t.Error("off a terminal the provider is wrapped")
+	if q, w := withWaitNotice(sp, &out, false); q != provider.Provider(sp) || w != io.Writer(&out) {
+		t.Error("off a terminal the provider or the writer is wrapped")
 	}
 }

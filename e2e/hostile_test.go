@@ -214,10 +214,13 @@ func TestPrintSaysItWaits(t *testing.T) {
 		}
 		writeSSE(w, textChunk("ANSWER-MARK"), stopChunk)
 	})
-	p := startPane(t, []string{"PARLEY_API_KEY=" + testKey}, append([]string{parleyBin, "-p", "hi"}, g.args()...)...)
+	// The shell keeps the pane as parley left it (tmux would scroll it for
+	// its "Pane is dead" line) and shows the exit status.
+	argv := append([]string{"sh", "-c", `"$@"; echo "EXIT:$?"; exec sleep 60`, "sh", parleyBin, "-p", "hi"}, g.args()...)
+	p := startPane(t, []string{"PARLEY_API_KEY=" + testKey}, argv...)
 	p.waitFor(20*time.Second, "parley: waiting for the gateway to answer · 0:04")
 	close(release)
-	screen := p.waitFor(20*time.Second, "ANSWER-MARK")
+	screen := p.waitFor(20*time.Second, "ANSWER-MARK", "EXIT:0")
 	if strings.Contains(screen, "waiting for the gateway") {
 		t.Errorf("the notice stayed on the screen:\n%s", screen)
 	}

@@ -17,7 +17,7 @@ var small = provider.BudgetLimits{Text: 64 << 10, Call: 16 << 10, Args: 64 << 10
 
 func feed(chunks ...string) ([]provider.Event, *provider.APIError) {
 	var evs []provider.Event
-	d := newDecoder(func(ev provider.Event) { evs = append(evs, ev) }, nil)
+	d := newDecoder(func(ev provider.Event) { evs = append(evs, ev) })
 	d.budget.Limits = small
 	for _, c := range chunks {
 		if ae := d.chunk([]byte(c)); ae != nil {

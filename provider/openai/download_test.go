@@ -68,7 +68,7 @@ func TestDownloadRedirectChecks(t *testing.T) {
 	for _, path := range []string{"/to-plain.png", "/hop.png"} {
 		image = cdn.URL + path
 		plainHits = 0
-		imgs, err := p.GenerateImage(context.Background(), ImageRequest{Prompt: "a cat"})
+		imgs, err := p.GenerateImage(context.Background(), provider.ImageRequest{Prompt: "a cat"})
 		if err == nil || len(imgs) != 0 {
 			t.Fatalf("%s: downloaded over plain http after a redirect: %d images", path, len(imgs))
 		}
@@ -81,13 +81,13 @@ func TestDownloadRedirectChecks(t *testing.T) {
 	}
 
 	image = cdn.URL + "/to-loopback.png"
-	imgs, err := p.GenerateImage(context.Background(), ImageRequest{Prompt: "a cat"})
-	if err != nil || len(imgs) != 1 || !bytes.Equal(imgs[0].PNG, pngBytes) {
+	imgs, err := p.GenerateImage(context.Background(), provider.ImageRequest{Prompt: "a cat"})
+	if err != nil || len(imgs) != 1 || !bytes.Equal(imgs[0].Data, pngBytes) {
 		t.Fatalf("redirect to loopback http: %v", err)
 	}
 
 	image = cdn.URL + "/loop.png"
-	if _, err := p.GenerateImage(context.Background(), ImageRequest{Prompt: "a cat"}); err == nil || !strings.Contains(err.Error(), "redirects") {
+	if _, err := p.GenerateImage(context.Background(), provider.ImageRequest{Prompt: "a cat"}); err == nil || !strings.Contains(err.Error(), "redirects") {
 		t.Errorf("endless redirects: %v", err)
 	}
 	for _, h := range seen {
