@@ -106,6 +106,7 @@ func TestHTTPLoggerSilenced(t *testing.T) {
 	for _, tt := range tests {
 		for _, mode := range []string{"text", "jsonl"} {
 			t.Run(tt.name+"/"+mode, func(t *testing.T) {
+				t.Parallel()
 				g := newRawGateway(t, func(w io.Writer, _ *http.Request, n int) {
 					if n == 1 {
 						tt.first(w)
