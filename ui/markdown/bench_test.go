@@ -1,9 +1,13 @@
 package markdown
 
 import (
-	"charm.land/glamour/v2"
+	"fmt"
+	"runtime"
+	"slices"
 	"testing"
+	"time"
 
+	"charm.land/glamour/v2"
 	"github.com/parley-chat/parley/themes"
 )
 
@@ -78,4 +82,57 @@ func BenchmarkGlamourNewTermRenderer(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkViewLatency streams generated answers in 4-byte deltas at full
+// speed, with a View per frame of 256 B or 1 KB of text, and reports the
+// latency of single Views (CPU time of the calling thread: median, 99th
+// percentile and slowest) and the CPU cost of the whole stream relative to
+// one Render of the final document (process CPU time), as custom metrics:
+//
+//	go test -run '^$' -bench ViewLatency ./ui/markdown
+func BenchmarkViewLatency(b *testing.B) {
+	for _, size := range []int{64 << 10, 256 << 10} {
+		for _, frame := range []int{256, 1 << 10} {
+			b.Run(fmt.Sprintf("%dKB/frame%d", size>>10, frame), func(b *testing.B) {
+				benchViewLatency(b, size, frame)
+			})
+		}
+	}
+}
+
+func benchViewLatency(b *testing.B, size, frame int) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	r := benchRenderer(b, 100)
+	doc := genDoc(size, 1)
+	c := processCPU()
+	want, _ := r.Render(doc, 1)
+	renderCPU := processCPU() - c
+	var views []time.Duration
+	var streamCPU time.Duration
+	for b.Loop() {
+		c0 := processCPU()
+		s := NewStream(r, 1)
+		next := frame
+		for i := 0; i < len(doc); i += 4 {
+			s.Append(doc[i:min(i+4, len(doc))])
+			if i+4 >= next {
+				t := threadCPU()
+				s.View()
+				views = append(views, threadCPU()-t)
+				next += frame
+			}
+		}
+		if s.Finish() != want {
+			b.Fatal("Finish differs from Render")
+		}
+		streamCPU += processCPU() - c0
+	}
+	slices.Sort(views)
+	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+	b.ReportMetric(us(views[len(views)/2]), "µs/view-p50")
+	b.ReportMetric(us(views[len(views)*99/100]), "µs/view-p99")
+	b.ReportMetric(us(views[len(views)-1]), "µs/view-max")
+	b.ReportMetric(float64(streamCPU)/float64(b.N)/float64(max(renderCPU, 1)), "stream/render-cpu")
 }

@@ -23,6 +23,9 @@ type codeFormatter struct {
 	style *chroma.Style               // nil: no highlighting
 	sgr   map[chroma.TokenType]string // cached SGR opener per token type ("" = unstyled)
 	lex   map[string]chroma.Lexer     // lexer per language, coalescing
+	// budget is how many more bytes of code may be highlighted (see
+	// maxHighlightBytes); the renderer sets it for every piece.
+	budget int
 }
 
 func newCodeFormatter(th *themes.Theme) *codeFormatter {
@@ -71,7 +74,8 @@ func (f *codeFormatter) opener(tt chroma.TokenType) string {
 }
 
 // write appends the code's display lines to b, each preceded by prefix and
-// followed by a newline.
+// followed by a newline. Whole lines are highlighted while the budget
+// lasts, the rest is written unstyled.
 func (f *codeFormatter) write(b *strings.Builder, prefix, code, lang string) {
 	if code == "" {
 		return
@@ -80,6 +84,27 @@ func (f *codeFormatter) write(b *strings.Builder, prefix, code, lang string) {
 		f.writePlain(b, prefix, code)
 		return
 	}
+	// Every block costs at least minHighlightCost: lexing has a cost of
+	// its own.
+	f.budget -= min(minHighlightCost, f.budget)
+	if len(code) > f.budget {
+		cut := strings.LastIndexByte(code[:f.budget], '\n')
+		if cut < 0 {
+			f.budget = 0
+			f.writePlain(b, prefix, code)
+			return
+		}
+		f.highlight(b, prefix, code[:cut], lang)
+		f.budget = 0
+		f.writePlain(b, prefix, code[cut+1:])
+		return
+	}
+	f.budget -= len(code)
+	f.highlight(b, prefix, code, lang)
+}
+
+// highlight appends the code's display lines to b, highlighted.
+func (f *codeFormatter) highlight(b *strings.Builder, prefix, code, lang string) {
 	lexer := f.lexer(lang)
 	it, err := lexer.Tokenise(nil, code)
 	if err != nil {
@@ -220,6 +245,31 @@ func (w *lineWriter) endLine() {
 	w.line.Reset()
 	w.col = 0
 	w.dirty = false
+}
+
+// ExpandTabs replaces every tab of s by spaces up to the next tab stop
+// (every four columns, as in code blocks; columns count from each line
+// start, one per rune). The screen drops tab characters, so every text
+// shown outside markdown goes through it; markdown expands its own.
+func ExpandTabs(s string) string {
+	if strings.IndexByte(s, '\t') < 0 {
+		return s
+	}
+	b := make([]byte, 0, len(s)+len(s)/8)
+	for off := 0; off < len(s); {
+		nl := strings.IndexByte(s[off:], '\n')
+		if nl < 0 {
+			nl = len(s) - off
+		}
+		start := len(b)
+		b = append(b, s[off:off+nl]...)
+		b = expandTabsFrom(b, start)
+		if off+nl < len(s) {
+			b = append(b, '\n')
+		}
+		off += nl + 1
+	}
+	return string(b)
 }
 
 // expandTabs expands tabs in a plain line.

@@ -2,9 +2,7 @@ package markdown
 
 import (
 	"github.com/parley-chat/parley/sanitize"
-	"github.com/yuin/goldmark"
-	gast "github.com/yuin/goldmark/ast"
-	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
 )
 
@@ -19,22 +17,37 @@ type CodeBlock struct {
 }
 
 // CodeBlocks returns the fenced code blocks of md in document order; the i-th
-// block is the one Render labels with firstBlock+i. The input is sanitized
-// first, exactly as Render does.
+// block is the one Render labels with firstBlock+i, at any width. The input
+// is prepared exactly as Render prepares it: sanitized, bounded and split
+// into the same pieces; blocks past the part of a long answer rendered as
+// markdown are not labelled and not listed.
 func CodeBlocks(md string) []CodeBlock {
-	src := []byte(sanitize.Text(md))
-	p := goldmark.New(goldmark.WithExtensions(extension.GFM, extension.DefinitionList)).Parser()
-	doc := p.Parse(text.NewReader(src))
+	clean := tameText(sanitize.Text(md[:markdownEnd(md)]))
+	var sp splitter
+	bounds := boundaries(clean, &sp)
+	if unsplit(&sp, len(clean)) {
+		bounds = nil
+	}
+	var p parser.Parser
 	var out []CodeBlock
-	_ = gast.Walk(doc, func(n gast.Node, entering bool) (gast.WalkStatus, error) {
-		if !entering {
-			return gast.WalkContinue, nil
+	start := 0
+	for _, b := range append(bounds, len(clean)) {
+		piece := clean[start:b]
+		start = b
+		if lang, code, ok := soleFence(piece); ok {
+			out = append(out, CodeBlock{Lang: lang, Code: code})
+			continue
 		}
-		if fc, ok := n.(*gast.FencedCodeBlock); ok {
+		if len(piece) > 2*maxPieceCost {
+			continue // shown as plain text, unparsed (see renderPieceWithin)
+		}
+		if p == nil {
+			p = newGoldmark().Parser()
+		}
+		src := []byte(piece)
+		for _, fc := range fencedBlocks(p.Parse(text.NewReader(src))) {
 			out = append(out, CodeBlock{Lang: string(fc.Language(src)), Code: blockCode(fc, src)})
-			return gast.WalkSkipChildren, nil
 		}
-		return gast.WalkContinue, nil
-	})
+	}
 	return out
 }

@@ -53,10 +53,7 @@ func New(width int, th *themes.Theme) (*Renderer, error) {
 		WordWrap: width,
 		Styles:   th.Markdown,
 	})
-	md := goldmark.New(
-		goldmark.WithExtensions(extension.GFM, extension.DefinitionList),
-		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
-	)
+	md := newGoldmark()
 	// Set the renderer after the extensions have registered theirs (HTML
 	// renderers for tables, strikethrough, task lists), replacing them all
 	// with glamour's, as glamour itself does.
@@ -69,6 +66,15 @@ func New(width int, th *themes.Theme) (*Renderer, error) {
 		md:    md,
 		code:  newCodeFormatter(th),
 	}, nil
+}
+
+// newGoldmark returns the markdown parser used for rendering and for
+// finding code blocks.
+func newGoldmark() goldmark.Markdown {
+	return goldmark.New(
+		goldmark.WithExtensions(extension.GFM, extension.DefinitionList),
+		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
+	)
 }
 
 // Width returns the wrap width the renderer was made for.
@@ -86,11 +92,28 @@ func (r *Renderer) Theme() *themes.Theme { return r.theme }
 // The document is rendered as a sequence of independent pieces (top-level
 // block groups, see splitter) joined by blank lines, which is what lets a
 // Stream reuse finished pieces and still agree exactly with Render.
+//
+// Rendering is bounded whatever the input (see limits.go): nesting and
+// delimiter runs past the limits show as text, a piece glamour cannot
+// render in bounded time shows as plain wrapped text, and past
+// maxMarkdownBytes the answer continues as plain text under a notice.
 func (r *Renderer) Render(md string, firstBlock int) (string, int) {
-	clean := sanitize.Text(md)
+	end := markdownEnd(md)
+	out, n := r.renderMarkdown(tameText(sanitize.Text(md[:end])), firstBlock)
+	if end == len(md) {
+		return out, n
+	}
+	var w plainWriter
+	r.startLong(&w, out)
+	feedPlain(&w, md[end:], true)
+	return w.String(), n
+}
+
+// renderMarkdown renders sanitized, tamed markdown piece by piece.
+func (r *Renderer) renderMarkdown(clean string, firstBlock int) (string, int) {
 	var sp splitter
 	bounds := boundaries(clean, &sp)
-	if sp.refDefs {
+	if unsplit(&sp, len(clean)) {
 		return r.renderPiece(clean, firstBlock)
 	}
 	var j joiner
@@ -101,6 +124,14 @@ func (r *Renderer) Render(md string, firstBlock int) (string, int) {
 		start = b
 	}
 	return j.b.String(), j.blocks
+}
+
+// unsplit reports whether a document of size bytes that sp has scanned is
+// rendered in one piece: it holds a link reference definition, which may
+// resolve links in any other piece, and it is small enough to render whole
+// on every frame.
+func unsplit(sp *splitter, size int) bool {
+	return sp.refDefs && size <= maxUnsplitBytes
 }
 
 // joiner concatenates rendered pieces, one blank line apart, skipping pieces
@@ -121,10 +152,19 @@ func (j *joiner) add(out string, blocks int) {
 	j.b.WriteString(out)
 }
 
-// renderPiece renders one piece of sanitized markdown. A piece that is a
-// single fenced code block is laid out directly, without glamour; the result
-// is the same as glamour's path would give.
+// renderPiece renders one piece of sanitized, tamed markdown. A piece that
+// is a single fenced code block is laid out directly, without glamour; the
+// result is the same as glamour's path would give. A piece whose rendering
+// would cost more than maxPieceCost is shown as plain text (see plainPiece);
+// one larger than twice that is not even parsed, and its code blocks are
+// not numbered (CodeBlocks agrees).
 func (r *Renderer) renderPiece(md string, firstBlock int) (string, int) {
+	return r.renderPieceWithin(md, firstBlock, maxPieceCost)
+}
+
+// renderPieceWithin is renderPiece with a cost budget for glamour.
+func (r *Renderer) renderPieceWithin(md string, firstBlock, budget int) (string, int) {
+	r.code.budget = maxHighlightBytes
 	if lang, code, ok := soleFence(md); ok {
 		var b strings.Builder
 		b.WriteString(r.code.label(firstBlock, lang))
@@ -132,7 +172,13 @@ func (r *Renderer) renderPiece(md string, firstBlock int) (string, int) {
 		r.code.write(&b, "", displayCode(code), lang)
 		return strings.TrimRight(b.String(), "\n"), 1
 	}
-	return r.render(md, firstBlock)
+	if len(md) > 2*budget {
+		// Glamour's cost is at least the text's size: not worth parsing.
+		w := plainWriter{width: r.width}
+		w.text(md)
+		return w.String(), 0
+	}
+	return r.render(md, firstBlock, budget)
 }
 
 // soleFence reports whether md consists of exactly one fenced code block
@@ -198,8 +244,9 @@ type fencedBlock struct {
 	code string
 }
 
-// render renders one piece of sanitized markdown with glamour.
-func (r *Renderer) render(md string, firstBlock int) (string, int) {
+// render renders one piece of sanitized markdown with glamour, or as plain
+// text when glamour's estimated cost is above budget.
+func (r *Renderer) render(md string, firstBlock, budget int) (string, int) {
 	if strings.TrimSpace(md) == "" {
 		return "", 0
 	}
@@ -207,6 +254,9 @@ func (r *Renderer) render(md string, firstBlock int) (string, int) {
 	r.src.WriteString(md)
 	src := r.src.Bytes()
 	doc := r.md.Parser().Parse(text.NewReader(src))
+	if c := glamourCost(doc, r.width); c < 0 || c > budget {
+		return r.plainPiece(md, doc, firstBlock)
+	}
 
 	// Replace the content of every fenced code block with a one-line marker
 	// appended to the source; glamour renders the marker and the marker line
@@ -283,14 +333,21 @@ func blockCode(fc *gast.FencedCodeBlock, src []byte) string {
 }
 
 // markerRune picks a private-use rune that does not occur in s, so that the
-// code-block markers cannot be forged by the input.
+// code-block markers cannot be forged by the input. It reads s once.
 func markerRune(s string) rune {
-	for r := rune(0xE000); r < 0xF8FF; r++ {
-		if !strings.ContainsRune(s, r) {
+	const first, last = 0xE000, 0xF8FF
+	var used [(last - first + 64) / 64]uint64
+	for _, r := range s {
+		if r >= first && r <= last {
+			used[(r-first)/64] |= 1 << ((r - first) % 64)
+		}
+	}
+	for r := rune(first); r < last; r++ {
+		if used[(r-first)/64]&(1<<((r-first)%64)) == 0 {
 			return r
 		}
 	}
-	return 0xF8FF // unreachable for any realistic input
+	return last // every other private-use rune occurs in s: the markers may be forged, harmlessly
 }
 
 // spliceCode replaces each marker line of the glamour output with the code

@@ -2,6 +2,7 @@ package markdown
 
 import (
 	"bytes"
+	"math"
 	"strconv"
 	"strings"
 
@@ -22,6 +23,12 @@ import (
 // that look the same as a whole render: an open fenced code block (see
 // codeTail) and an open list (see listTail).
 //
+// The limits of Render apply in the same way (see limits.go): lines are
+// tamed as they complete, and once the answer is longer than
+// maxMarkdownBytes its markdown part is final and rendered once, and the
+// rest is wrapped as plain text as it arrives, a line or chunk at a time,
+// so a frame costs the text that arrived, not the whole answer.
+//
 // A Stream is not safe for concurrent use; the TUI calls Append as deltas
 // arrive and View once per frame, from one goroutine.
 type Stream struct {
@@ -29,11 +36,21 @@ type Stream struct {
 	first int
 
 	raw      strings.Builder // everything appended, unsanitized
-	rawClean int             // raw[:rawClean] (whole lines) has been sanitized into clean
-	clean    []byte          // sanitized complete lines
+	rawClean int             // raw[:rawClean] (whole lines) has been sanitized and tamed into clean
+	tm       tamer           // pre-pass state after raw[:rawClean]
+	clean    []byte          // sanitized, tamed complete lines
 	scanned  int             // clean[:scanned] has been fed to sp
 	sp       splitter
 	bounds   []int // boundaries found in clean but not yet rendered
+	unsplit  bool  // the last render was unsplit (a link reference definition)
+
+	// A long answer: cut >= 0 is the raw offset where markdown stops.
+	cut      int
+	md       string      // the rendered markdown part, once mdDone
+	mdBlocks int         // code blocks numbered in md
+	mdDone   bool        // md is rendered
+	plain    plainWriter // md, the notice and the plain text up to plainRaw
+	plainRaw int         // raw offset up to which text is in plain
 
 	doneEnd    int      // clean[:doneEnd] is rendered into done
 	done       joiner   // rendered finished pieces
@@ -47,7 +64,7 @@ type Stream struct {
 // NewStream returns a Stream that renders with r, numbering code blocks from
 // firstBlock.
 func NewStream(r *Renderer, firstBlock int) *Stream {
-	return &Stream{r: r, first: firstBlock}
+	return &Stream{r: r, first: firstBlock, cut: -1}
 }
 
 // Append adds a delta of raw (unsanitized) text. It costs O(len(delta)) and
@@ -64,21 +81,40 @@ func (s *Stream) Append(delta string) {
 func (s *Stream) Source() string { return s.raw.String() }
 
 // Dirty reports whether View would render: text arrived, or the renderer
-// changed, since the last View or Finish.
+// changed, since the last View or Finish, or finished pieces still wait to
+// be rendered (View renders at most maxViewBytes of them).
 func (s *Stream) Dirty() bool { return s.dirty }
 
 // Blocks returns how many code blocks the current view numbered.
 func (s *Stream) Blocks() int { return s.viewBlocks }
 
-// advance sanitizes the complete lines appended since the last call, feeds
-// them to the splitter and records the boundaries found.
+// advance sanitizes and tames the complete lines appended since the last
+// call (up to the cut of a long answer), feeds them to the splitter and
+// records the boundaries found.
 func (s *Stream) advance() {
 	raw := s.raw.String()
-	if nl := strings.LastIndexByte(raw[s.rawClean:], '\n'); nl >= 0 {
+	if s.cut < 0 && len(raw) > maxMarkdownBytes {
+		s.cut = markdownEnd(raw)
+	}
+	limit := len(raw)
+	if s.cut >= 0 {
+		limit = s.cut
+	}
+	if nl := strings.LastIndexByte(raw[s.rawClean:limit], '\n'); nl >= 0 {
 		end := s.rawClean + nl + 1
-		s.clean = append(s.clean, sanitize.Text(raw[s.rawClean:end])...)
+		text := sanitize.Text(raw[s.rawClean:end])
+		for off := 0; off < len(text); {
+			e := off + strings.IndexByte(text[off:], '\n')
+			s.clean = append(s.tm.line(s.clean, text[off:e]), '\n')
+			off = e + 1
+		}
 		s.rawClean = end
 	}
+	s.scan()
+}
+
+// scan feeds the complete lines of clean not yet scanned to the splitter.
+func (s *Stream) scan() {
 	for s.scanned < len(s.clean) {
 		nl := bytes.IndexByte(s.clean[s.scanned:], '\n')
 		end := s.scanned + nl
@@ -89,29 +125,90 @@ func (s *Stream) advance() {
 	}
 }
 
-// renderDone renders the finished pieces up to the recorded boundaries.
-func (s *Stream) renderDone() {
-	for _, b := range s.bounds {
+// partial returns the line being written, sanitized and tamed (without
+// advancing the pre-pass); "" for a long answer.
+func (s *Stream) partial() string {
+	if s.cut >= 0 {
+		return ""
+	}
+	p := sanitize.Text(s.raw.String()[s.rawClean:])
+	if p == "" {
+		return ""
+	}
+	t := s.tm
+	return string(t.line(nil, p))
+}
+
+// renderUnsplit reports whether a message of size bytes, with sp's view of
+// its link reference definitions, is rendered unsplit (see unsplit). When
+// it is not but the last render was, the boundaries dropped meanwhile are
+// found again.
+func (s *Stream) renderUnsplit(sp *splitter, size int) bool {
+	if unsplit(sp, size) {
+		s.dropPieces()
+		s.unsplit = true
+		return true
+	}
+	if s.unsplit {
+		s.unsplit = false
+		s.rescan()
+	}
+	return false
+}
+
+// rescan finds every boundary of clean again (the splitter ends in the
+// state it was in).
+func (s *Stream) rescan() {
+	s.dropPieces()
+	s.sp = splitter{}
+	s.scanned = 0
+	s.scan()
+}
+
+// renderDone renders the finished pieces up to the recorded boundaries, or
+// as many as fit in budget bytes of source (at least one), and reports
+// whether it rendered them all.
+func (s *Stream) renderDone(budget int) bool {
+	spent, k := 0, 0
+	for ; k < len(s.bounds); k++ {
+		b := s.bounds[k]
+		if spent > 0 && spent+b-s.doneEnd > budget {
+			break
+		}
+		spent += b - s.doneEnd
 		out, n := s.r.renderPiece(string(s.clean[s.doneEnd:b]), s.first+s.done.blocks)
 		s.done.add(out, n)
 		s.doneEnd = b
 	}
-	s.bounds = s.bounds[:0]
+	s.bounds = append(s.bounds[:0], s.bounds[k:]...)
+	return len(s.bounds) == 0
 }
 
-// View returns the rendered message. It renders only if text arrived since
-// the last call: finished pieces once, and the open tail; otherwise it
-// returns the cached string.
+// behind returns the view while finished pieces wait to be rendered: the
+// pieces rendered so far and a mark.
+func (s *Stream) behind() (string, int) {
+	s.dirty = true
+	return s.compose(s.r.theme.Dim.Render("…"), 0)
+}
+
+// View returns the rendered message. It renders only if it is dirty:
+// finished pieces once, and the open tail; otherwise it returns the cached
+// string. Its work is bounded: it renders at most maxViewBytes of finished
+// pieces (at least one) and shows a mark after them while more wait, and
+// an open tail within maxTailCost (see limits.go).
 func (s *Stream) View() string {
 	if !s.dirty {
 		return s.view
 	}
 	s.dirty = false
 	s.advance()
-	partial := sanitize.Text(s.raw.String()[s.rawClean:])
-	if s.sp.refDefs {
-		s.dropPieces()
-		s.view, s.viewBlocks = s.r.renderPiece(string(s.clean)+partial, s.first)
+	if s.cut >= 0 {
+		s.view, s.viewBlocks = s.long(maxViewBytes, false)
+		return s.view
+	}
+	partial := s.partial()
+	if s.renderUnsplit(&s.sp, len(s.clean)+len(partial)) {
+		s.view, s.viewBlocks = s.r.renderPieceWithin(string(s.clean)+partial, s.first, maxTailCost)
 		return s.view
 	}
 	// The line being written often already shows that the text before it
@@ -119,7 +216,10 @@ func (s *Stream) View() string {
 	if s.sp.boundaryAt(partial) {
 		s.bounds = append(s.bounds, len(s.clean))
 	}
-	s.renderDone()
+	if !s.renderDone(maxViewBytes) {
+		s.view, s.viewBlocks = s.behind()
+		return s.view
+	}
 	tail := string(s.clean[s.doneEnd:]) + partial
 	first := s.first + s.done.blocks
 	out, n, ok := s.code.render(s.r, s.doneEnd, tail, first)
@@ -127,7 +227,7 @@ func (s *Stream) View() string {
 		out, n, ok = s.list.render(s.r, s.doneEnd, tail, first)
 	}
 	if !ok {
-		out, n = s.r.renderPiece(tail, first)
+		out, n = s.r.renderPieceWithin(tail, first, maxTailCost)
 	}
 	s.view, s.viewBlocks = s.compose(out, n)
 	return s.view
@@ -172,7 +272,9 @@ func (c *codeTail) render(r *Renderer, start int, tail string, first int) (strin
 			}
 		}
 	}
+	// Highlighting stops where it would for the whole block (about).
 	if cut > c.settled {
+		r.code.budget = max(maxHighlightBytes-c.settled, 0)
 		r.code.write(&c.out, "", strings.TrimSuffix(code[c.settled:cut], "\n"), lang)
 		c.settled = cut
 	}
@@ -180,6 +282,7 @@ func (c *codeTail) render(r *Renderer, start int, tail string, first int) (strin
 	b.WriteString(r.code.label(first, lang))
 	b.WriteByte('\n')
 	b.WriteString(c.out.String())
+	r.code.budget = max(maxHighlightBytes-c.settled, 0)
 	r.code.write(&b, "", displayCode(code[c.settled:]), lang)
 	return strings.TrimRight(b.String(), "\n"), 1, true
 }
@@ -202,17 +305,26 @@ func (s *Stream) compose(tail string, n int) (string, int) {
 func (s *Stream) Finish() string {
 	s.dirty = false
 	s.advance()
-	partial := sanitize.Text(s.raw.String()[s.rawClean:])
+	if s.cut >= 0 {
+		s.view, s.viewBlocks = s.long(math.MaxInt, true)
+		return s.view
+	}
+	s.view, s.viewBlocks = s.finish(s.partial())
+	return s.view
+}
+
+// finish renders the markdown of the whole message, with partial as its
+// final line.
+func (s *Stream) finish(partial string) (string, int) {
 	// The final line is complete now; feed it to a copy of the splitter so
 	// that more text may still be appended afterwards.
 	sp := s.sp
-	if partial != "" && sp.line(partial) {
-		s.bounds = append(s.bounds, len(s.clean))
+	boundary := partial != "" && sp.line(partial)
+	if s.renderUnsplit(&sp, len(s.clean)+len(partial)) {
+		return s.r.renderPiece(string(s.clean)+partial, s.first)
 	}
-	if sp.refDefs {
-		s.dropPieces()
-		s.view, s.viewBlocks = s.r.renderPiece(string(s.clean)+partial, s.first)
-		return s.view
+	if boundary {
+		s.bounds = append(s.bounds, len(s.clean))
 	}
 	// A boundary at len(clean) belongs to the partial line only; render
 	// pieces up to it without caching it.
@@ -221,7 +333,7 @@ func (s *Stream) Finish() string {
 		last = s.bounds[n-1]
 		s.bounds = s.bounds[:n-1]
 	}
-	s.renderDone()
+	s.renderDone(math.MaxInt)
 	if last >= 0 {
 		// The partial line's pieces are not cached.
 		var b joiner
@@ -231,12 +343,38 @@ func (s *Stream) Finish() string {
 		b.add(out, n)
 		out, n = s.r.renderPiece(partial, s.first+b.blocks)
 		b.add(out, n)
-		s.view, s.viewBlocks = b.b.String(), b.blocks
-		return s.view
+		return b.b.String(), b.blocks
 	}
 	out, n := s.r.renderPiece(string(s.clean[s.doneEnd:])+partial, s.first+s.done.blocks)
-	s.view, s.viewBlocks = s.compose(out, n)
-	return s.view
+	return s.compose(out, n)
+}
+
+// long renders a long answer: its markdown part (it is final: rendered
+// once, budget bytes of pieces per call, nothing else shown until it is
+// done), the notice, and the plain text so far, whose complete lines and
+// chunks are wrapped once into one growing text. The line being written is
+// added when final, or while that text is short enough to copy (see
+// maxTailCopyBytes); otherwise the view is that text itself, at no cost.
+func (s *Stream) long(budget int, final bool) (string, int) {
+	if !s.mdDone {
+		if !s.renderDone(budget) {
+			return s.behind()
+		}
+		s.md, s.mdBlocks = s.finish("")
+		s.mdDone = true
+		s.r.startLong(&s.plain, s.md)
+		s.plainRaw = s.cut
+	}
+	raw := s.raw.String()
+	if len(raw) == s.cut {
+		return s.md, s.mdBlocks // nothing past the cut yet
+	}
+	s.plainRaw += feedPlain(&s.plain, raw[s.plainRaw:], false)
+	text := s.plain.String()
+	if rest := raw[s.plainRaw:]; rest != "" && (final || len(text) <= maxTailCopyBytes) {
+		return text + s.plain.tail(rest), s.mdBlocks
+	}
+	return text, s.mdBlocks
 }
 
 // dropPieces forgets the rendered finished pieces: a link reference
@@ -255,6 +393,8 @@ func (s *Stream) SetRenderer(r *Renderer) {
 	// Re-derive the boundaries of the text scanned so far.
 	s.sp = splitter{}
 	s.scanned = 0
+	s.unsplit = false
+	s.mdDone = false
 	s.dirty = true
 }
 
@@ -311,7 +451,7 @@ func (l *listTail) render(r *Renderer, start int, tail string, first int) (strin
 	var b strings.Builder
 	b.WriteString(l.out.String())
 	if l.settled < len(tail) {
-		out, n := r.renderPiece(l.item(tail[l.settled:]), first+l.blocks)
+		out, n := r.renderPieceWithin(l.item(tail[l.settled:]), first+l.blocks, maxTailCost)
 		if out != "" {
 			if b.Len() > 0 {
 				b.WriteString(l.sep)

@@ -30,6 +30,11 @@ var testDocs = map[string]string{
 	"indented code":                  "Text.\n\n    indented code\n\n    more indented\n\nText again.\n",
 }
 
+// quick reports whether property tests take smaller inputs: under the race
+// detector (which slows rendering about tenfold) and in -short mode. The
+// normal run keeps the full inputs.
+func quick() bool { return raceEnabled || testing.Short() }
+
 func testRenderer(t testing.TB, width int, theme string) *Renderer {
 	t.Helper()
 	th, err := themes.Lookup(theme, true)
@@ -43,13 +48,19 @@ func testRenderer(t testing.TB, width int, theme string) *Renderer {
 	return r
 }
 
+// allDocs returns testDocs and generated answers: three of 5 KB, or one
+// of 2 KB in quick mode.
 func allDocs() map[string]string {
 	docs := map[string]string{}
 	for k, v := range testDocs {
 		docs[k] = v
 	}
-	for i := range 3 {
-		docs["generated "+string(rune('a'+i))] = genDoc(5<<10, uint64(i+10))
+	n, size := 3, 5<<10
+	if quick() {
+		n, size = 1, 2<<10
+	}
+	for i := range n {
+		docs["generated "+string(rune('a'+i))] = genDoc(size, uint64(i+10))
 	}
 	return docs
 }
@@ -68,13 +79,18 @@ func TestStreamMatchesRender(t *testing.T) {
 				rng := rand.New(rand.NewPCG(uint64(trial), uint64(len(doc))))
 				maxDelta := []int{1, 3, 7, 20, 64, 300}[trial]
 				s := NewStream(r, 3)
-				// About 120 views per run, at random points.
+				// About 120 views per run (40 in quick mode), at random
+				// points.
+				views := 120
+				if quick() {
+					views = 40
+				}
 				appends := max(1, 2*len(doc)/(1+maxDelta))
 				for i := 0; i < len(doc); {
 					n := 1 + rng.IntN(maxDelta)
 					s.Append(doc[i:min(i+n, len(doc))])
 					i += n
-					if rng.IntN(appends) < 120 {
+					if rng.IntN(appends) < views {
 						v := s.View()
 						if s.Dirty() {
 							t.Fatalf("%s: dirty after View", name)
