@@ -1,11 +1,13 @@
 package ui
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -85,9 +87,9 @@ func (it *item) render(c renderCtx) []string {
 	case kindUser:
 		b.WriteString(c.th.UserLabel.Render("▌ you"))
 		b.WriteByte('\n')
-		b.WriteString(ansi.Wrap(sanitize.Text(it.text), c.width, ""))
+		b.WriteString(ansi.Wrap(screenText(it.text), c.width, ""))
 	case kindNotice:
-		b.WriteString(c.th.Dim.Render(ansi.Wrap("· "+sanitize.Text(it.text), c.width, "")))
+		b.WriteString(c.th.Dim.Render(ansi.Wrap("· "+screenText(it.text), c.width, "")))
 	case kindAssistant:
 		it.renderAssistant(&b, c)
 	case kindInfo:
@@ -190,7 +192,7 @@ func reasoningBox(text string, c renderCtx, tail bool) string {
 			text = text[cut:]
 		}
 	}
-	body := ansi.Wrap(strings.TrimSpace(sanitize.Text(text)), inner, "")
+	body := ansi.Wrap(strings.TrimSpace(screenText(text)), inner, "")
 	lines := strings.Split(body, "\n")
 	if tail && len(lines) > maxLiveReasoningLines {
 		lines = lines[len(lines)-maxLiveReasoningLines:]
@@ -213,27 +215,93 @@ func reasoningBox(text string, c renderCtx, tail bool) string {
 
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
+// screenText prepares text from the network for the screen: sanitized,
+// and tabs expanded (the screen would drop them).
+func screenText(s string) string {
+	return markdown.ExpandTabs(sanitize.Text(s))
+}
+
+// Bounds on a tool call's arguments as shown: pretty printing is for
+// arguments that are small and shallow enough to lay out in a frame, and
+// what is shown is cut with a mark past a size either way (the arguments
+// themselves are kept whole).
+const (
+	maxPrettyArgs      = 16 << 10 // largest arguments pretty printed
+	maxPrettyArgsDepth = 32       // deepest arguments pretty printed
+	maxShownArgs       = 8 << 10  // bytes of arguments shown
+	maxShownArgsLines  = 200      // lines of arguments shown
+)
+
 // toolCallView shows one tool call: its name and its arguments, pretty
-// printed when they are JSON, sanitized either way.
+// printed when they are small, shallow JSON, sanitized either way, and cut
+// with a mark past maxShownArgs bytes or maxShownArgsLines lines. Its cost
+// is bounded whatever the arguments hold.
 func toolCallView(tc provider.ToolCall, c renderCtx) string {
-	args := tc.Arguments
-	var v any
-	if json.Unmarshal([]byte(args), &v) == nil {
-		if pretty, err := json.MarshalIndent(v, "", "  "); err == nil {
-			args = string(pretty)
-		}
-	}
 	head := c.th.Accent.Render("⚙ tool call ") + sanitize.Line(tc.Name)
 	if tc.ID != "" {
 		head += c.th.Dim.Render(" " + sanitize.Line(tc.ID))
 	}
-	body := ansi.Wrap(sanitize.Text(args), max(c.width-2, 1), "")
+	args, cut := shownArgs(tc.Arguments)
+	lines := strings.Split(ansi.Wrap(screenText(args), max(c.width-2, 1), ""), "\n")
+	if len(lines) > maxShownArgsLines {
+		lines, cut = lines[:maxShownArgsLines], true
+	}
 	var out strings.Builder
 	out.WriteString(ansi.Truncate(head, c.width, "…"))
-	for _, l := range strings.Split(body, "\n") {
+	for _, l := range lines {
 		out.WriteString("\n" + c.th.Dim.Render("│ ") + l)
 	}
+	if cut {
+		mark := fmt.Sprintf("… %d bytes in all, cut here", len(tc.Arguments))
+		out.WriteString("\n" + c.th.Dim.Render("│ "+ansi.Truncate(mark, max(c.width-2, 1), "…")))
+	}
 	return out.String()
+}
+
+// shownArgs returns the part of a tool call's arguments to show, pretty
+// printed when they are JSON within maxPrettyArgs bytes and
+// maxPrettyArgsDepth levels, and whether it cut them.
+func shownArgs(args string) (string, bool) {
+	if len(args) <= maxPrettyArgs && jsonDepth(args) <= maxPrettyArgsDepth && json.Valid([]byte(args)) {
+		var b bytes.Buffer
+		if json.Indent(&b, []byte(args), "", "  ") == nil {
+			args = b.String()
+		}
+	}
+	if len(args) <= maxShownArgs {
+		return args, false
+	}
+	cut := maxShownArgs
+	for cut > 0 && !utf8.RuneStart(args[cut]) {
+		cut--
+	}
+	return args[:cut], true
+}
+
+// jsonDepth returns the deepest nesting of arrays and objects in s, read
+// as JSON (strings skipped), in one pass.
+func jsonDepth(s string) int {
+	depth, deepest := 0, 0
+	inString := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+			deepest = max(deepest, depth)
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // errorView shows a failed answer's title and message where the answer
@@ -257,7 +325,7 @@ func errorView(e *provider.APIError, c renderCtx) string {
 	if msg == "" {
 		return head
 	}
-	return head + "\n" + ansi.Wrap(sanitize.Text(msg), c.width, "")
+	return head + "\n" + ansi.Wrap(screenText(msg), c.width, "")
 }
 
 // info is a local report in the transcript: a title, then aligned
@@ -284,7 +352,7 @@ func (in *info) render(b *strings.Builder, c renderCtx) {
 	vw := max(c.width-kw-4, 1)
 	for _, r := range in.rows {
 		k := ansi.Truncate(sanitize.Line(r[0]), kw, "…")
-		v := sanitize.Text(r[1])
+		v := screenText(r[1])
 		if ansi.StringWidth(v) > vw && !strings.ContainsAny(v, " \n") {
 			b.WriteString("\n  " + c.th.Dim.Render(k))
 			// One long word (a path, an id) goes whole on its own line
@@ -312,7 +380,7 @@ func (in *info) render(b *strings.Builder, c renderCtx) {
 			b.WriteString(errorView(ae, c))
 		} else {
 			b.WriteString(c.th.StatusError.Render(" ✗ failed "))
-			b.WriteString("\n" + ansi.Wrap(sanitize.Text(in.err.Error()), c.width, ""))
+			b.WriteString("\n" + ansi.Wrap(screenText(in.err.Error()), c.width, ""))
 		}
 	}
 }
