@@ -48,15 +48,7 @@ func BenchmarkStreamFrames(b *testing.B) {
 			var all []time.Duration
 			frames := 0
 			for i := 0; i < b.N; i++ {
-				m, err := newModel(context.Background(), Options{Theme: "dark",
-					Panes: []PaneSpec{{Provider: blockingProvider{}, Settings: session.Settings{Model: "m"}}}}, func(tea.Msg) {})
-				if err != nil {
-					b.Fatal(err)
-				}
-				m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-				m.Update(submitMsg{text: "go"})
-				p := m.focused()
-				run := p.chat.Turn().ID
+				m, p, run := startAnswer(b)
 				for j, ev := range evs {
 					t0 := time.Now()
 					m.Update(paneEventMsg{Pane: p.ID, Ev: session.Stamped{Run: run, At: time.Now(), Event: ev}})

@@ -163,9 +163,10 @@ func (p *Pane) onUpdate(up session.Update, rc renderCtx) {
 }
 
 // frame renders the streaming message if anything arrived since the last
-// frame. It is the only place a streaming answer is rendered.
+// frame, or its markdown is still catching up (a View renders a bounded
+// amount). It is the only place a streaming answer is rendered.
 func (p *Pane) frame(rc renderCtx) bool {
-	if !p.dirty || p.live == nil {
+	if p.live == nil || !p.dirty && !p.stream.Dirty() {
 		return false
 	}
 	p.renderLive(rc)
@@ -230,14 +231,16 @@ func (ls *lineSplitter) split(s string) []string {
 		start = ls.ends[k-1] + 1
 	}
 	ls.lines, ls.ends = ls.lines[:k], ls.ends[:k]
+	// New lines are copies: a substring would keep this frame's whole
+	// view alive for as long as the line is reused.
 	for pos := start; ; {
 		i := strings.IndexByte(s[pos:], '\n')
 		if i < 0 {
-			ls.lines = append(ls.lines, s[pos:])
+			ls.lines = append(ls.lines, strings.Clone(s[pos:]))
 			ls.ends = append(ls.ends, len(s))
 			break
 		}
-		ls.lines = append(ls.lines, s[pos:pos+i])
+		ls.lines = append(ls.lines, strings.Clone(s[pos:pos+i]))
 		ls.ends = append(ls.ends, pos+i)
 		pos += i + 1
 	}
