@@ -53,7 +53,7 @@ const (
 	maxHighlightBytes = 32 << 10
 	// minHighlightCost is what highlighting a code block takes from the
 	// budget on top of its bytes: a block costs a lexer run however short.
-	minHighlightCost = 256
+	minHighlightCost = 1 << 10
 	// maxViewBytes is how much source of finished pieces a Stream's View
 	// renders at most (at least one piece): text that arrives faster than
 	// it renders is caught up over the next frames, a frame at a time.

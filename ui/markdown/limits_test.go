@@ -88,6 +88,16 @@ func bombBudget() time.Duration {
 	return 15 * time.Second
 }
 
+// bombTheme is the theme the bombs are rendered in: dark, or in quick mode
+// ascii, which highlights no code (chroma's regular expressions are
+// slowest of all under the race detector).
+func bombTheme() string {
+	if quick() {
+		return "ascii"
+	}
+	return "dark"
+}
+
 // maxBombHeap bounds the heap while a bomb renders: a few times what an
 // ordinary long answer needs. Before the limits, nested quotes took
 // gigabytes.
@@ -122,14 +132,14 @@ func watchHeap() func() uint64 {
 }
 
 // renderBomb renders doc whole, streamed in about 20 deltas with a View
-// after each (5 in quick mode), and for its code blocks, and reports a
+// after each (3 in quick mode), and for its code blocks, and reports a
 // difference between the streamed and the whole render.
 func renderBomb(r *Renderer, doc string) error {
 	want, wantN := r.Render(doc, 1)
 	s := NewStream(r, 1)
 	views := 20
 	if quick() {
-		views = 5
+		views = 3
 	}
 	step := max(len(doc)/views, 1)
 	for i := 0; i < len(doc); i += step {
@@ -150,7 +160,7 @@ func renderBomb(r *Renderer, doc string) error {
 // that one that runs away fails the test instead of hanging it, and checks
 // the memory it allocated.
 func TestRenderBombs(t *testing.T) {
-	r := testRenderer(t, 60, "dark")
+	r := testRenderer(t, 60, bombTheme())
 	for _, b := range bombs() {
 		if b.overflow {
 			continue
@@ -180,12 +190,19 @@ func TestRenderBombs(t *testing.T) {
 func TestRenderBombsNoStackOverflow(t *testing.T) {
 	if name := os.Getenv("PARLEY_MARKDOWN_BOMB"); name != "" {
 		for _, b := range bombs() {
-			if b.name == name {
-				if err := renderBomb(testRenderer(t, 60, "dark"), b.doc); err != nil {
-					t.Fatal(err)
-				}
+			if b.name != name {
+				continue
+			}
+			r := testRenderer(t, 60, bombTheme())
+			if quick() {
+				// Render is where the stack overflowed.
+				r.Render(b.doc, 1)
 				return
 			}
+			if err := renderBomb(r, b.doc); err != nil {
+				t.Fatal(err)
+			}
+			return
 		}
 		t.Fatalf("no bomb %q", name)
 	}
@@ -299,7 +316,11 @@ func TestLongAnswer(t *testing.T) {
 	}
 	b.WriteString(strings.Repeat("x", 200) + "\n") // ends past the cap
 	b.WriteString("```sh\nnot a block past the cap\n```\n\n**still** plain\tand tabbed.\n")
-	b.WriteString(strings.Repeat("a long line without a newline ", 40000))
+	n := 40000
+	if quick() {
+		n = 4000
+	}
+	b.WriteString(strings.Repeat("a long line without a newline ", n))
 	doc := b.String()
 
 	want, wantN := r.Render(doc, 1)
@@ -357,8 +378,12 @@ func TestLongRefDefDocumentSplits(t *testing.T) {
 	doc := b.String()
 	want, _ := r.Render(doc, 1)
 	s := NewStream(r, 1)
-	for i := 0; i < len(doc); i += 4 << 10 {
-		s.Append(doc[i:min(i+4<<10, len(doc))])
+	delta := 4 << 10
+	if quick() {
+		delta = 16 << 10
+	}
+	for i := 0; i < len(doc); i += delta {
+		s.Append(doc[i:min(i+delta, len(doc))])
 		s.View()
 	}
 	if s.done.b.Len() == 0 {

@@ -71,13 +71,20 @@ func checkPrefix(done, full string) bool {
 }
 
 func TestStreamMatchesRender(t *testing.T) {
-	for _, width := range []int{80, 33} {
+	widths := []int{80, 33}
+	if quick() {
+		widths = []int{33}
+	}
+	for _, width := range widths {
 		r := testRenderer(t, width, "dark")
 		for name, doc := range allDocs() {
 			want, wantN := r.Render(doc, 3)
-			for trial := range 6 {
+			deltas := []int{1, 3, 7, 20, 64, 300}
+			if quick() {
+				deltas = []int{1, 7, 64}
+			}
+			for trial, maxDelta := range deltas {
 				rng := rand.New(rand.NewPCG(uint64(trial), uint64(len(doc))))
-				maxDelta := []int{1, 3, 7, 20, 64, 300}[trial]
 				s := NewStream(r, 3)
 				// About 120 views per run (40 in quick mode), at random
 				// points.
