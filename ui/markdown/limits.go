@@ -94,7 +94,7 @@ type tamer struct {
 	fenceN    int  // length of the opening fence
 	fenceQ    int  // blockquote markers before the opening fence
 	fenceInd  int  // column of the opening fence after those markers
-	fenceList bool // the opening fence followed a list marker or indentation
+	fenceList bool // the opening fence followed a list marker
 }
 
 // line appends the tamed form of one sanitized line (without its newline)
@@ -122,7 +122,11 @@ func (t *tamer) line(dst []byte, l string) []byte {
 		dst = append(dst, rest...)
 		return expandTabsFrom(dst, start)
 	}
-	dst = escapeRuns(dst, rest)
+	if isThematicBreak(rest) {
+		dst = append(dst, rest...) // "*****" is a rule, not a run
+	} else {
+		dst = escapeRuns(dst, rest)
+	}
 	return expandTabsFrom(dst, start)
 }
 

@@ -234,6 +234,7 @@ func TestTamer(t *testing.T) {
 		{"ordered markers capped", strings.Repeat("1. ", 10) + "x", strings.Repeat("1. ", maxNesting) + `1\. 1. x`},
 		{"deep indentation flattened", deep, strings.Repeat(" ", 2*maxNesting-2) + "- deep\n"},
 		{"thematic break kept", "* * *", "* * *"},
+		{"long rules kept", "********\n> ______", "********\n> ______"},
 		{"long runs escaped", "a ****b**** c", `a \*\*\*\*b\*\*\*\* c`},
 		{"short runs kept", "***b*** __c__ ~~d~~", "***b*** __c__ ~~d~~"},
 		{"runs in code spans kept", "`****` and ``a`****`b`` ****", "`****` and ``a`****`b`` \\*\\*\\*\\*"},
