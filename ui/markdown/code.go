@@ -277,17 +277,5 @@ func expandTabs(s string) string {
 	if strings.IndexByte(s, '\t') < 0 {
 		return s
 	}
-	var b strings.Builder
-	col := 0
-	for _, r := range s {
-		if r == '\t' {
-			n := tabWidth - col%tabWidth
-			b.WriteString(strings.Repeat(" ", n))
-			col += n
-			continue
-		}
-		b.WriteRune(r)
-		col++
-	}
-	return b.String()
+	return string(expandTabsFrom([]byte(s), 0))
 }
