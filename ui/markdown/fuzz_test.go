@@ -148,11 +148,7 @@ func FuzzRender(f *testing.F) {
 		start := threadCPU()
 		want, wantN := r.Render(doc, 1)
 		s := NewStream(r, 1)
-		step := max(len(doc)/8, 1)
-		for i := 0; i < len(doc); i += step {
-			s.Append(doc[i:min(i+step, len(doc))])
-			s.View()
-		}
+		streamIn(s, doc, max(len(doc)/8, 1), func(int) { s.View() })
 		got := s.Finish()
 		blocks := CodeBlocks(doc)
 		cpu := threadCPU() - start

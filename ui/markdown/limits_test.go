@@ -98,6 +98,24 @@ func bombTheme() string {
 	return "dark"
 }
 
+// streamIn appends doc to s in deltas of step bytes, calling each with the
+// length appended so far after every delta.
+func streamIn(s *Stream, doc string, step int, each func(end int)) {
+	for i := 0; i < len(doc); i += step {
+		end := min(i+step, len(doc))
+		s.Append(doc[i:end])
+		each(end)
+	}
+}
+
+// quickOr returns normal, or inQuick in quick mode.
+func quickOr(normal, inQuick int) int {
+	if quick() {
+		return inQuick
+	}
+	return normal
+}
+
 // maxBombHeap bounds the heap while a bomb renders: a few times what an
 // ordinary long answer needs. Before the limits, nested quotes took
 // gigabytes.
@@ -137,15 +155,7 @@ func watchHeap() func() uint64 {
 func renderBomb(r *Renderer, doc string) error {
 	want, wantN := r.Render(doc, 1)
 	s := NewStream(r, 1)
-	views := 20
-	if quick() {
-		views = 3
-	}
-	step := max(len(doc)/views, 1)
-	for i := 0; i < len(doc); i += step {
-		s.Append(doc[i:min(i+step, len(doc))])
-		s.View()
-	}
+	streamIn(s, doc, max(len(doc)/quickOr(20, 3), 1), func(int) { s.View() })
 	if got := s.Finish(); got != want || s.Blocks() != wantN {
 		return fmt.Errorf("Finish differs from Render (%d blocks, want %d)", s.Blocks(), wantN)
 	}
@@ -342,24 +352,20 @@ func TestLongAnswer(t *testing.T) {
 	}
 
 	s := NewStream(r, 1)
-	delta := 64 << 10
-	if quick() {
-		delta = 256 << 10
-	}
-	for i := 0; i < len(doc); i += delta {
-		s.Append(doc[i:min(i+delta, len(doc))])
+	delta := quickOr(64<<10, 256<<10)
+	streamIn(s, doc, delta, func(end int) {
 		before := s.plain.wrapped
 		view := s.View()
 		if s.cut < 0 {
-			continue
+			return
 		}
 		if !strings.Contains(view, longAnswerNotice[:20]) {
-			t.Fatalf("no notice in the view after %d bytes", i+delta)
+			t.Fatalf("no notice in the view after %d bytes", end)
 		}
 		if w := s.plain.wrapped - before; w > delta+2*plainChunkBytes {
 			t.Fatalf("a View after %d more bytes wrapped %d bytes", delta, w)
 		}
-	}
+	})
 	if got := s.Finish(); got != want || s.Blocks() != wantN {
 		t.Fatal("Finish differs from Render")
 	}
@@ -379,14 +385,7 @@ func TestLongRefDefDocumentSplits(t *testing.T) {
 	doc := b.String()
 	want, _ := r.Render(doc, 1)
 	s := NewStream(r, 1)
-	delta := 4 << 10
-	if quick() {
-		delta = 16 << 10
-	}
-	for i := 0; i < len(doc); i += delta {
-		s.Append(doc[i:min(i+delta, len(doc))])
-		s.View()
-	}
+	streamIn(s, doc, quickOr(4<<10, 16<<10), func(int) { s.View() })
 	if s.done.b.Len() == 0 {
 		t.Fatal("no piece of a long document was cached")
 	}
