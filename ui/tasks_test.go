@@ -293,9 +293,12 @@ func TestImageCommandRetryAndCancel(t *testing.T) {
 	if strings.Contains(h.statusBar(), "stopping") || strings.Contains(h.statusBar(), "…") {
 		t.Fatalf("status still busy: %s", h.statusBar())
 	}
-	// Now idle, ctrl+c quits as before.
-	if c := h.press('c', tea.ModCtrl); c == nil {
-		t.Fatal("ctrl+c when idle did not quit")
+	// Now idle, ctrl+c asks, and a second one quits.
+	if c := h.press('c', tea.ModCtrl); isQuit(c) {
+		t.Fatal("the first ctrl+c when idle quit")
+	}
+	if c := h.press('c', tea.ModCtrl); !isQuit(c) {
+		t.Fatal("the second ctrl+c when idle did not quit")
 	}
 }
 
