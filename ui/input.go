@@ -116,9 +116,12 @@ func (in *input) changed() {
 // fit caps the editor at maxInputLines rows. The textarea has just grown
 // to all its rows with its scroll offset at the top; capping it scrolls
 // just enough to show the cursor, so the view ends at the cursor's row or
-// starts at the first.
+// starts at the first. The textarea scrolls only within the text it last
+// laid out, which a change made outside its Update (a paste, a text set)
+// has not: an empty message lays it out first.
 func (in *input) fit() {
 	if in.ta.Height() > maxInputLines {
+		in.ta, _ = in.ta.Update(nil)
 		in.ta.SetHeight(maxInputLines)
 	}
 }

@@ -75,10 +75,15 @@ func TestPastedLinesAreAllVisible(t *testing.T) {
 	}
 }
 
-// TestLongLineShowsItsEnd: a 200-word line wraps over more rows than the
-// editor shows; the editor shows its end, with the cursor after the last
-// word.
+// TestLongLineShowsItsEnd: a 200-word line, typed or pasted, wraps over
+// more rows than the editor shows; the editor shows its end, with the
+// cursor after the last word.
 func TestLongLineShowsItsEnd(t *testing.T) {
+	t.Run("typed", func(t *testing.T) { testLongLine(t, func(h *harness, s string) { h.typeText(s) }) })
+	t.Run("pasted", func(t *testing.T) { testLongLine(t, func(h *harness, s string) { h.update(tea.PasteMsg{Content: s}) }) })
+}
+
+func testLongLine(t *testing.T, enter func(*harness, string)) {
 	p := done()
 	h := newHarness(t, p, nil)
 	h.update(tea.WindowSizeMsg{Width: 100, Height: 30})
@@ -87,7 +92,7 @@ func TestLongLineShowsItsEnd(t *testing.T) {
 		words = append(words, fmt.Sprintf("w%04d", i))
 	}
 	line := strings.Join(words, " ")
-	h.typeText(line)
+	enter(h, line)
 	rows := h.inputRows()
 	if len(rows) != maxInputLines || !strings.HasSuffix(rows[len(rows)-1], "w0199 w0200") {
 		t.Fatalf("editor rows:\n%s", strings.Join(rows, "\n"))
