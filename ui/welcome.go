@@ -16,10 +16,10 @@ func welcomeFor(opts Options, p *Pane) *info {
 		{"try", "Compare Go, Rust and Zig in a table\n" +
 			"Think it through, then show some Python code\n" +
 			"What is the weather in Paris?"},
-		{"keys", "? help · ctrl+t reasoning · /model switch models · esc stop · ctrl+c twice quits"},
+		{"keys", "? help · ctrl+t reasoning · /model switch models · esc stop"},
 	}}
 	if opts.Unconfigured {
-		in.rows = append(in.rows, [2]string{"setup", "no configuration file yet: run parley config init to set up your own gateway"})
+		in.rows = append(in.rows, [2]string{"setup", "no config file yet: parley config init sets up a gateway"})
 	}
 	return in
 }
