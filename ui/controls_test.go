@@ -295,3 +295,46 @@ func TestWelcome(t *testing.T) {
 		t.Fatal("a prompt from the command line still got the welcome")
 	}
 }
+
+// TestPromptWhileTheGatewayQueues: with every request used up the gateway
+// holds the request; a prompt sent then waits its turn, and nothing
+// claims an answer is streaming.
+func TestPromptWhileTheGatewayQueues(t *testing.T) {
+	p := &scriptProvider{events: []provider.Event{
+		provider.RateLimit{Scope: "requests", Limit: 20, Remaining: 0, Reset: testStart.Add(42 * time.Second)},
+		provider.Retry{Attempt: 1, Max: 2, Status: 429, Wait: 42 * time.Second, Queued: true},
+		provider.TextDelta{Text: "ok"}, provider.Done{},
+	}, holdBefore: 2, release: make(chan struct{})}
+	h := newHarness(t, p, nil)
+	h.send("first")
+	h.pump(2)
+	h.send("second")
+	screen := h.plain()
+	contains(t, screen, "queued · retry in 42s", "next ▸ second")
+	if strings.Contains(screen, "streaming") {
+		t.Fatalf("the screen says an answer streams:\n%s", screen)
+	}
+}
+
+// TestContextTokensDuringTheStream: the conversation's token figure
+// counts the request while the answer streams, so it does not jump when
+// the gateway's usage arrives at the end.
+func TestContextTokensDuringTheStream(t *testing.T) {
+	p := &scriptProvider{events: []provider.Event{
+		provider.TextDelta{Text: "short answer"},
+		provider.Usage{InputTokens: 1010, OutputTokens: 3, TotalTokens: 1013},
+		provider.Done{},
+	}, holdBefore: 1, release: make(chan struct{})}
+	h := newHarness(t, p, nil)
+	h.update(tea.PasteMsg{Content: strings.Repeat("word ", 800)}) // about 1,000 tokens
+	h.press(tea.KeyEnter, 0)
+	h.pump(1)
+	during := h.m.focused().chat.Totals(h.now()).ConversationTokens
+	close(p.release)
+	h.pump(10)
+	after := h.m.focused().chat.Totals(h.now()).ConversationTokens
+	if during < after/2 || during > after*2 {
+		t.Fatalf("context %d while streaming, %d after", during, after)
+	}
+	contains(t, h.statusBar(), "context 1013")
+}
