@@ -338,3 +338,22 @@ func TestContextTokensDuringTheStream(t *testing.T) {
 	}
 	contains(t, h.statusBar(), "context 1013")
 }
+
+// TestSendingFollowsTheEnd: a prompt sent while the transcript is
+// scrolled up (by ctrl+t to a long reasoning, say) shows at the bottom,
+// and the view follows its answer.
+func TestSendingFollowsTheEnd(t *testing.T) {
+	h := newHarness(t, reasoningThenLong(), nil)
+	h.send("q")
+	h.pump(10)
+	h.press('t', tea.ModCtrl) // scrolls up to the reasoning
+	if h.m.focused().fromBottom == 0 {
+		t.Fatal("the test needs the view scrolled up")
+	}
+	h.send("the next question")
+	contains(t, h.plain(), "the next question")
+	if h.m.focused().fromBottom != 0 || strings.Contains(h.plain(), "new output") {
+		t.Fatalf("the view stayed up:\n%s", h.plain())
+	}
+	h.pump(10)
+}

@@ -108,11 +108,14 @@ func (p *Pane) addInfo(in *info, rc renderCtx) {
 // submitShown sends text as the prompt: it joins the conversation and
 // its answer starts streaming. The transcript shows it as shown: the same
 // text, or with long pastes folded into tokens (alt+p unfolds it there).
+//
+// Sending follows the transcript's end again, wherever it was scrolled.
 func (p *Pane) submitShown(ctx context.Context, shown, text string, rc renderCtx) error {
 	turn, err := p.chat.Send(ctx, text)
 	if err != nil {
 		return err
 	}
+	p.fromBottom, p.newOutput = 0, false
 	it := &item{kind: kindUser, text: shown}
 	if shown != text {
 		it.fold = &foldedPrompt{shown: shown, sent: text}
