@@ -127,8 +127,16 @@ func (m *Model) queueLine() string {
 	if more {
 		first += " …"
 	}
-	hint := " · sent when the answer ends · esc takes it back"
 	head := "next ▸ "
+	// The prompt comes first: the hint shortens, then goes, to leave it
+	// room.
+	hint := ""
+	for _, h := range []string{" · sent when the answer ends · esc takes it back", " · esc takes it back"} {
+		if room := m.width - ansi.StringWidth(head) - ansi.StringWidth(h); room >= min(ansi.StringWidth(first), 30) {
+			hint = h
+			break
+		}
+	}
 	room := max(m.width-ansi.StringWidth(head)-ansi.StringWidth(hint), 8)
 	line := m.th.Accent.Render(head) + ansi.Truncate(first, room, "…") + m.th.Dim.Render(hint)
 	return ansi.Truncate(line, m.width, "")
