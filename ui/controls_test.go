@@ -272,8 +272,7 @@ func TestWaitingForTheGateway(t *testing.T) {
 	h.advance(42 * time.Second)
 	h.update(secondMsg{})
 	contains(t, h.statusBar(), "waiting for the gateway · 0:42")
-	in := statusInfo{State: session.StreamState{Phase: session.PhaseRetrying, Attempt: 1, MaxRetries: 2},
-		WaitSince: testStart}
+	in := statusInfo{State: session.StreamState{Phase: session.PhaseRetrying, Attempt: 1, MaxRetries: 2, Since: testStart}}
 	if s, _ := stateText(in, testStart.Add(5*time.Second), h.m.th); s != "waiting for the gateway · 0:05 · retry 1/2" {
 		t.Fatalf("retry waiting: %q", s)
 	}

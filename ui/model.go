@@ -430,14 +430,8 @@ func (m *Model) statusInfo(p *Pane) statusInfo {
 		Elapsed: tot.LastDuration, TokPerSec: tot.TokensPerSecond,
 		Flash: m.flash, FlashWarn: m.flashWarn, Busy: m.busyText(now),
 	}
-	if t := p.chat.Turn(); t != nil {
-		if t.Model != "" {
-			in.Model = t.Model
-		}
-		in.WaitSince = t.Start
-		if !in.State.RetryAt.IsZero() {
-			in.WaitSince = in.State.RetryAt
-		}
+	if t := p.chat.Turn(); t != nil && t.Model != "" {
+		in.Model = t.Model
 	}
 	return in
 }

@@ -24,9 +24,6 @@ type statusInfo struct {
 	State     session.StreamState
 	TokPerSec float64
 	Elapsed   time.Duration // duration of the last finished answer
-	// WaitSince is when the request now waiting for the gateway's answer
-	// went out: the first attempt, or the retry whose wait is over.
-	WaitSince time.Time
 	Limits    []provider.RateLimit
 	LastTok   int
 	ConvTok   int
@@ -148,10 +145,10 @@ func stateText(in statusInfo, now time.Time, th *themes.Theme) (string, lipgloss
 // long it has waited for the gateway's response headers (a queueing
 // gateway may hold a request for minutes).
 func waitingText(in statusInfo, now time.Time) string {
-	if in.WaitSince.IsZero() {
+	if in.State.Since.IsZero() {
 		return "connecting…"
 	}
-	d := now.Sub(in.WaitSince)
+	d := now.Sub(in.State.Since)
 	if d < time.Second {
 		return "connecting…"
 	}
