@@ -27,6 +27,10 @@ type target struct {
 	models   []string
 	theme    string
 	close    func()
+
+	// mouse and configured are for the chat: mouse reporting on, and
+	// whether a configuration file was read.
+	mouse, configured bool
 }
 
 // resolve reads the configuration file, hands it and the flags that were
@@ -103,6 +107,7 @@ func (a *app) resolve(ctx context.Context, cmd *cobra.Command, needModel bool) (
 	}
 	t.models = r.Profile.Models
 	t.theme = r.Theme
+	t.mouse, t.configured = r.Mouse, r.Configured
 	return t, nil
 }
 

@@ -30,6 +30,8 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 		Theme:         t.theme,
 		InitialPrompt: strings.TrimSpace(strings.Join(args, " ")),
 		HideReasoning: a.f.hideReasoning,
+		Mouse:         t.mouse,
+		Unconfigured:  !t.configured,
 	}
 	// The real terminal is the UI's default; only substitutes are passed.
 	if a.env.Stdin != os.Stdin {

@@ -53,6 +53,11 @@ type Config struct {
 	// Theme is a theme name ("dark", "light", "auto", …); "" leaves the
 	// choice to the UI.
 	Theme string `toml:"theme"`
+	// Mouse turns mouse reporting on in the chat (wheel events; selecting
+	// text then needs Shift in most terminals). Off, the wheel scrolls
+	// through the terminal's alternate scroll mode and a plain drag
+	// selects.
+	Mouse bool `toml:"mouse"`
 	// IdleTimeout is the longest silence tolerated mid-stream; 0 = unset.
 	IdleTimeout Duration `toml:"idle_timeout"`
 	// HeaderTimeout is how long to wait for a gateway's response headers,

@@ -79,6 +79,10 @@ type Resolved struct {
 
 	// Theme is a theme name, DefaultTheme unless set.
 	Theme string
+	// Mouse turns mouse reporting on in the chat.
+	Mouse bool
+	// Configured reports whether a configuration file was read.
+	Configured bool
 	// Warnings are things worth telling the user that do not stop Parley
 	// (a key that would travel over plain http).
 	Warnings []string
@@ -146,6 +150,8 @@ func Resolve(c *Config, f *Flags, checkTheme func(string) error) (*Resolved, err
 		IdleTimeout: DefaultIdleTimeout,
 		UIStream:    prof.UIStream,
 		Theme:       DefaultTheme,
+		Mouse:       c.Mouse,
+		Configured:  c.Path != "",
 		configFile:  c.where(),
 	}
 	if r.Name == "" {

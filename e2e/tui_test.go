@@ -37,8 +37,22 @@ func startTUI(t *testing.T, env []string, args ...string) *tmuxPane {
 	return startPane(t, env, append([]string{parleyBin}, args...)...)
 }
 
-// startPane runs the command argv in a fresh private tmux server.
+// startTUISized is startTUI in a pane of width×height cells.
+func startTUISized(t *testing.T, width, height int, env []string, args ...string) *tmuxPane {
+	t.Helper()
+	return startPaneSized(t, width, height, env, append([]string{parleyBin}, args...)...)
+}
+
+// startPane runs the command argv in a fresh private tmux server, in a
+// 120×40 pane.
 func startPane(t *testing.T, env []string, argv ...string) *tmuxPane {
+	t.Helper()
+	return startPaneSized(t, 120, 40, env, argv...)
+}
+
+// startPaneSized runs the command argv in a fresh private tmux server, in
+// a pane of width×height cells.
+func startPaneSized(t *testing.T, width, height int, env []string, argv ...string) *tmuxPane {
 	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		fixtures.Missing(t, "tmux is not installed: the TUI end-to-end tests need it (.ci/run installs it)")
@@ -54,7 +68,8 @@ func startPane(t *testing.T, env []string, argv ...string) *tmuxPane {
 	p := &tmuxPane{t: t, sock: fmt.Sprintf("parley-e2e-%d-%d", os.Getpid(), tmuxSeq.Add(1)),
 		env: append(os.Environ(), append([]string{"TERM=xterm-256color", "XDG_CONFIG_HOME=" + dir, "NO_COLOR="}, env...)...)}
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", p.sock, "kill-server").Run() })
-	cmd := append([]string{"-L", p.sock, "-f", conf, "new-session", "-d", "-x", "120", "-y", "40", "-s", "t"}, argv...)
+	cmd := append([]string{"-L", p.sock, "-f", conf, "new-session", "-d", "-x", strconv.Itoa(width), "-y", strconv.Itoa(height),
+		"-s", "t"}, argv...)
 	p.run(cmd...)
 	return p
 }

@@ -302,9 +302,11 @@ func (c *Chat) start(ctx context.Context) *Turn {
 	c.reqIn = c.estimateInput()
 	t := NewTurn(c.now())
 	t.schema = c.conv.Settings.Schema
+	t.RequestModel = c.conv.Settings.Model
 	c.turn = t
 	c.turns = append(c.turns, t)
 	c.state.Begin()
+	c.state.Since = t.Start // on the chat's clock, as every other time it keeps
 	// The run may deliver before Start returns, but Handle runs on this
 	// goroutine, so it sees t registered under the run's ID.
 	c.run = c.runner.Start(ctx, c.conv.Request(), c.deliver)

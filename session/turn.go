@@ -25,6 +25,10 @@ type Turn struct {
 	// Superseded is set when /retry replaced the answer this turn gave:
 	// the turn stays on record but its answer left the conversation.
 	Superseded bool
+	// RequestModel is the model the request asked for ("" for the
+	// gateway's default): what wrote the answer when the gateway does not
+	// say (Model).
+	RequestModel string
 
 	Start      time.Time
 	FirstToken time.Time // first text or reasoning delta

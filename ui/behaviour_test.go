@@ -118,13 +118,40 @@ func TestCtrlCInterruptsThenQuits(t *testing.T) {
 	if len(pane.chat.Turn().Events) < 2 {
 		t.Fatal("late event not recorded on the timeline")
 	}
-	cmd := h.press('c', tea.ModCtrl)
+	// On the idle chat a first ctrl+c asks; a second within the window
+	// quits; one after the window asks again.
+	if cmd := h.press('c', tea.ModCtrl); isQuit(cmd) {
+		t.Fatal("the first ctrl+c on an idle chat quit")
+	}
+	contains(t, h.plain(), "press ctrl+c again to quit")
+	h.advance(quitWindow + time.Millisecond)
+	if cmd := h.press('c', tea.ModCtrl); isQuit(cmd) {
+		t.Fatal("a ctrl+c after the window quit")
+	}
+	h.advance(quitWindow / 2)
+	if cmd := h.press('c', tea.ModCtrl); !isQuit(cmd) {
+		t.Fatal("a second ctrl+c within the window did not quit")
+	}
+}
+
+// isQuit reports whether cmd is (or batches) tea.Quit.
+func isQuit(cmd tea.Cmd) bool {
 	if cmd == nil {
-		t.Fatal("ctrl+c when idle did nothing")
+		return false
 	}
-	if _, quit := cmd().(tea.QuitMsg); !quit {
-		t.Fatal("ctrl+c when idle did not quit")
+	switch msg := cmd().(type) {
+	case tea.QuitMsg:
+		return true
+	case tea.BatchMsg:
+		for _, c := range msg {
+			if isQuit(c) {
+				return true
+			}
+		}
+	case tea.Msg:
+		_ = msg
 	}
+	return false
 }
 
 func TestHistoryRecall(t *testing.T) {
@@ -133,8 +160,8 @@ func TestHistoryRecall(t *testing.T) {
 		h.send(p)
 		h.pump(10)
 	}
-	up := func() { h.press(tea.KeyUp, 0) }
-	down := func() { h.press(tea.KeyDown, 0) }
+	up := func() { h.press('p', tea.ModCtrl) }
+	down := func() { h.press('n', tea.ModCtrl) }
 	up()
 	if v := h.m.in.Value(); v != "second" {
 		t.Fatalf("up: %q", v)
@@ -157,9 +184,21 @@ func TestHistoryRecall(t *testing.T) {
 	}
 	// Up in a non-empty input moves the cursor, it does not recall.
 	h.typeText("draft")
-	up()
+	h.press(tea.KeyUp, 0)
 	if v := h.m.in.Value(); v != "draft" {
 		t.Fatalf("up in draft: %q", v)
+	}
+	// Without mouse reporting ↑ on an empty input scrolls (the wheel
+	// arrives as ↑); with it, ↑ recalls as ctrl+p does.
+	h.press('c', tea.ModCtrl)
+	h.press(tea.KeyUp, 0)
+	if v := h.m.in.Value(); v != "" {
+		t.Fatalf("↑ on an empty input without mouse reporting recalled %q", v)
+	}
+	h.m.opts.Mouse = true
+	h.press(tea.KeyUp, 0)
+	if v := h.m.in.Value(); v != "second" {
+		t.Fatalf("↑ with mouse reporting: %q", v)
 	}
 }
 
@@ -237,10 +276,11 @@ func TestSlashCommands(t *testing.T) {
 		t.Fatal("retry did not reuse block numbers")
 	}
 
-	// /new forgets everything.
+	// /new forgets everything but the settings, and says so.
 	h.send("/new")
 	pane := h.m.focused()
-	if len(pane.chat.Conversation().Messages) != 0 || len(pane.items) != 0 || pane.chat.Settings().Model != "gpt-4o-mini" {
+	if len(pane.chat.Conversation().Messages) != 0 || len(pane.items) != 1 || pane.items[0].kind != kindNotice ||
+		pane.chat.Settings().Model != "gpt-4o-mini" {
 		t.Fatalf("after /new: %d messages, %d items", len(pane.chat.Conversation().Messages), len(pane.items))
 	}
 	h.send("/frobnicate")
@@ -330,7 +370,7 @@ func TestStatusBarFormatting(t *testing.T) {
 		{"rate limit", statusInfo{Limits: []provider.RateLimit{{Scope: "requests", Limit: 20, Remaining: 7, Reset: now.Add(42 * time.Second)},
 			{Scope: "tokens", Limit: 100000, Remaining: 64000}}}, []string{"req 7/20 · resets 0:42", "tok 64.0k/100.0k"}},
 		{"unknown limit", statusInfo{Limits: []provider.RateLimit{{Scope: "requests", Limit: -1, Remaining: 3}}}, []string{"req 3/?"}},
-		{"tokens", statusInfo{LastTok: 412, ConvTok: 12345}, []string{"tok 412 · conv 12.3k"}},
+		{"tokens", statusInfo{LastTok: 412, ConvTok: 12345}, []string{"answer 412 · context 12.3k"}},
 		{"error", statusInfo{State: session.StreamState{Phase: session.PhaseError, Status: 401}}, []string{"error 401"}},
 	}
 	for _, c := range cases {
@@ -359,13 +399,17 @@ func TestStatusBarFormatting(t *testing.T) {
 	if w := ansi.StringWidth(long); w != 40 {
 		t.Errorf("narrow width %d: %q", w, ansi.Strip(long))
 	}
-	// At 40 columns a long model name gives way to the queue countdown and
-	// the rate limit, which say what the gateway is doing.
-	queued := ansi.Strip(statusLine(statusInfo{Provider: "cutad", Model: "cutad-agent-pro",
+	// At 40 columns the state and the model stay; the rate limit, even a
+	// low one, gives way before them. At 50 it fits beside them.
+	queuedInfo := statusInfo{Provider: "cutad", Model: "cutad-agent-pro",
 		State:  session.StreamState{Phase: session.PhaseQueued, Attempt: 1, MaxRetries: 2, RetryAt: now.Add(4 * time.Second)},
-		Limits: []provider.RateLimit{{Scope: "requests", Limit: 20, Remaining: 0}}}, now, 40, th))
-	if !strings.Contains(queued, "queued · retry in 4s") || !strings.Contains(queued, "req 0/20") {
-		t.Errorf("narrow queued status lost the state: %q", queued)
+		Limits: []provider.RateLimit{{Scope: "requests", Limit: 20, Remaining: 0}}}
+	queued := ansi.Strip(statusLine(queuedInfo, now, 40, th))
+	if !strings.Contains(queued, "queued · retry in 4s") || !strings.Contains(queued, "cutad-agent-pro") {
+		t.Errorf("narrow queued status lost the state or the model: %q", queued)
+	}
+	if queued = ansi.Strip(statusLine(queuedInfo, now, 50, th)); !strings.Contains(queued, "req 0/20") {
+		t.Errorf("the low rate limit did not fit at 50 columns: %q", queued)
 	}
 }
 

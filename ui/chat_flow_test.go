@@ -145,7 +145,8 @@ func TestToolCallFlow(t *testing.T) {
 	h.pump(10)
 	screen := h.plain()
 	contains(t, screen, "tool call get_weather", "call_1", `"location": "Rome"`)
-	contains(t, h.statusBar(), "done · 0.5 s", "1 tool call(s) shown")
+	contains(t, h.statusBar(), "done · 0.5 s")
+	contains(t, screen, "1 tool call(s) shown")
 	chat := h.m.focused().chat
 	if pending := chat.PendingToolCalls(); len(pending) != 1 || pending[0].ID != "call_1" {
 		t.Fatalf("pending calls %+v", pending)

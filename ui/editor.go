@@ -28,7 +28,7 @@ type (
 
 // openEditor writes the draft to a temporary file in a command.
 func (m *Model) openEditor() tea.Cmd {
-	draft := m.in.Value()
+	draft := m.in.Text() // folded pastes unfolded: the editor shows it all
 	return func() tea.Msg {
 		f, err := os.CreateTemp("", "parley-prompt-*.md")
 		if err != nil {
@@ -69,7 +69,7 @@ func (m *Model) onEditorMsg(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			m.setFlash("editor: "+msg.err.Error()+" — draft unchanged", true)
 		} else {
-			m.in.SetValue(msg.text)
+			m.in.SetText(msg.text)
 			m.layout()
 		}
 	}

@@ -76,7 +76,8 @@ func newHarness(t *testing.T, p provider.Provider, mutate func(*Options)) *harne
 	t.Setenv("NO_COLOR", "")
 	h := &harness{t: t, msgs: make(chan tea.Msg, 1<<16)}
 	h.clock.Store(testStart.UnixNano())
-	opts := Options{Panes: []PaneSpec{{Provider: p, ProviderName: "gw", Settings: session.Settings{Model: "m-1"}}}, Theme: "dark"}
+	opts := Options{Panes: []PaneSpec{{Provider: p, ProviderName: "gw", Settings: session.Settings{Model: "m-1"}}}, Theme: "dark",
+		noWelcome: true}
 	if mutate != nil {
 		mutate(&opts)
 	}

@@ -13,14 +13,29 @@ import (
 // maxInputLines is the tallest the prompt editor grows before it scrolls.
 const maxInputLines = 8
 
-// input is the prompt editor: a textarea with prompt history.
+// input is the prompt editor: a textarea with prompt history and folded
+// pastes (see paste.go). Its height follows the text's display rows (soft
+// wraps and wide characters counted) up to maxInputLines, and it always
+// shows the rows around the cursor, so what is typed, pasted or brought
+// back from the editor is visible as it will be sent. The text is cached:
+// reading it costs nothing per keystroke.
 type input struct {
 	ta      textarea.Model
-	history []string // oldest first
+	val     string       // ta.Value(), refreshed after every change
+	pastes  []attachment // folded pastes whose tokens the text may hold
+	pasteNo int          // number of the last paste folded
+	history []entry      // oldest first
 	// recall is the history index being shown, or len(history) when the
 	// user is editing their own draft.
 	recall int
-	draft  string
+	draft  entry
+}
+
+// entry is a prompt as the editor held it: its text and the folded pastes
+// its tokens stand for.
+type entry struct {
+	value  string
+	pastes []attachment
 }
 
 func newInput(th *themes.Theme) input {
@@ -29,13 +44,23 @@ func newInput(th *themes.Theme) input {
 	ta.ShowLineNumbers = false
 	ta.Prompt = "> "
 	ta.CharLimit = 0
+	// The textarea sizes itself to its display rows (soft wraps and wide
+	// characters counted) and keeps its scroll offset within them, so a
+	// taller box never keeps the offset of a shorter one. It is left
+	// without a MaxHeight, which would shrink its cache of wrapped lines
+	// to that many lines and re-wrap every other line on every key; fit
+	// caps the height instead.
+	ta.DynamicHeight = true
+	ta.MinHeight = 1
 	ta.MaxHeight = 0
 	ta.SetVirtualCursor(false)
 	// Enter sends and newline keys are handled by the chat; the textarea
-	// must not insert on Enter. ctrl+t and ctrl+d belong to the chat too.
+	// must not insert on Enter. ctrl+t belongs to the chat too; ctrl+d
+	// deletes forward in a non-empty editor (the chat quits on an empty
+	// one).
 	ta.KeyMap.InsertNewline = key.NewBinding(key.WithDisabled())
 	ta.KeyMap.TransposeCharacterBackward = key.NewBinding(key.WithDisabled())
-	ta.KeyMap.DeleteCharacterForward = key.NewBinding(key.WithKeys("delete"))
+	ta.KeyMap.DeleteCharacterForward = key.NewBinding(key.WithKeys("delete", "ctrl+d"))
 	ta.KeyMap.LinePrevious = key.NewBinding(key.WithKeys("up"))
 	ta.KeyMap.LineNext = key.NewBinding(key.WithKeys("down"))
 	ta.KeyMap.PageUp = key.NewBinding(key.WithDisabled())
@@ -71,55 +96,98 @@ func inputStyles(th *themes.Theme) textarea.Styles {
 	return s
 }
 
-// Value is the text being edited.
-func (in *input) Value() string { return in.ta.Value() }
+// Value is the text as the editor shows it, folded pastes as tokens.
+func (in *input) Value() string { return in.val }
 
-// SetValue replaces the text and puts the cursor at its end.
+// Empty reports whether the editor holds no text.
+func (in *input) Empty() bool { return in.val == "" }
+
+// Text is the prompt as it will be sent: the editor's text with every
+// folded paste's token replaced by its text.
+func (in *input) Text() string { return expand(in.val, in.pastes) }
+
+// changed refreshes the cached text after the textarea changed, and caps
+// its height.
+func (in *input) changed() {
+	in.val = in.ta.Value()
+	in.fit()
+}
+
+// fit caps the editor at maxInputLines rows. The textarea has just grown
+// to all its rows with its scroll offset at the top; capping it scrolls
+// just enough to show the cursor, so the view ends at the cursor's row or
+// starts at the first. The textarea scrolls only within the text it last
+// laid out, which a change made outside its Update (a paste, a text set)
+// has not: an empty message lays it out first.
+func (in *input) fit() {
+	if in.ta.Height() > maxInputLines {
+		in.ta, _ = in.ta.Update(nil)
+		in.ta.SetHeight(maxInputLines)
+	}
+}
+
+// SetValue replaces the text and puts the cursor at its end. Folded
+// pastes are kept only if their tokens are still in s.
 func (in *input) SetValue(s string) {
 	in.ta.SetValue(s)
 	in.ta.MoveToEnd()
-	in.fit()
+	in.changed()
+	in.pastes = used(in.val, in.pastes)
+}
+
+// setEntry shows a prompt with its folded pastes.
+func (in *input) setEntry(e entry) {
+	in.pastes = e.pastes
+	in.SetValue(e.value)
+}
+
+// entry is what the editor holds.
+func (in *input) entry() entry {
+	return entry{value: in.val, pastes: used(in.val, in.pastes)}
 }
 
 // Reset clears the editor and leaves history browsing.
 func (in *input) Reset() {
 	in.ta.Reset()
+	in.changed()
+	in.pastes = nil
 	in.recall = len(in.history)
-	in.draft = ""
-	in.fit()
+	in.draft = entry{}
 }
 
-// Remember appends a sent prompt to the history (not repeating the last).
-func (in *input) Remember(s string) {
-	if strings.TrimSpace(s) == "" {
+// Remember appends the prompt in the editor to the history (not repeating
+// the last).
+func (in *input) Remember() {
+	e := in.entry()
+	if strings.TrimSpace(e.value) == "" {
 		return
 	}
-	if n := len(in.history); n == 0 || in.history[n-1] != s {
-		in.history = append(in.history, s)
+	if n := len(in.history); n == 0 || in.history[n-1].value != e.value {
+		in.history = append(in.history, e)
 	}
 	in.recall = len(in.history)
 }
 
 // Browsing reports whether the editor shows a recalled prompt unchanged.
 func (in *input) Browsing() bool {
-	return in.recall < len(in.history) && in.ta.Value() == in.history[in.recall]
+	return in.recall < len(in.history) && in.val == in.history[in.recall].value
 }
 
 // Prev recalls the previous prompt: from an empty editor, or while
 // browsing. It reports whether it did.
 func (in *input) Prev() bool {
-	if in.ta.Value() != "" && !in.Browsing() {
+	if in.val != "" && !in.Browsing() {
 		return false
 	}
 	if in.recall == 0 || len(in.history) == 0 {
 		return in.Browsing() // at the oldest: swallow the key
 	}
 	if !in.Browsing() {
-		in.draft = in.ta.Value()
+		in.draft = in.entry()
 		in.recall = len(in.history)
 	}
 	in.recall--
-	in.SetValue(in.history[in.recall])
+	in.setEntry(in.history[in.recall])
 	return true
 }
 
@@ -132,51 +200,77 @@ func (in *input) Next() bool {
 	in.recall++
 	if in.recall >= len(in.history) {
 		in.recall = len(in.history)
-		in.SetValue(in.draft)
+		in.setEntry(in.draft)
 		return true
 	}
-	in.SetValue(in.history[in.recall])
+	in.setEntry(in.history[in.recall])
 	return true
 }
 
 // InsertNewline adds a line break at the cursor.
 func (in *input) InsertNewline() {
 	in.ta.InsertRune('\n')
-	in.fit()
+	in.changed()
 }
 
-// Update passes a message to the textarea.
+// Paste inserts pasted text at the cursor: inline when it is short, else
+// folded into a token (see paste.go).
+func (in *input) Paste(text string) {
+	text = normalizeNewlines(text)
+	if text == "" {
+		return
+	}
+	if !shouldFold(text, in.val) {
+		in.ta.InsertString(text)
+		in.changed()
+		return
+	}
+	in.fold("pasted", text)
+}
+
+// SetText replaces the text by s (the text back from $EDITOR), folded
+// into one token when it is more than the editor holds inline.
+func (in *input) SetText(s string) {
+	in.pastes = nil
+	if !tooLong(s) {
+		in.SetValue(s)
+		return
+	}
+	in.SetValue("")
+	in.fold("edited", s)
+}
+
+// fold inserts text at the cursor as a token.
+func (in *input) fold(kind, text string) {
+	in.pasteNo++
+	a := newAttachment(kind, in.pasteNo, text)
+	in.pastes = append(in.pastes, a)
+	in.ta.InsertString(a.token)
+	in.changed()
+}
+
+// Update passes a message to the textarea; pastes go through Paste.
 func (in *input) Update(msg tea.Msg) tea.Cmd {
+	if p, ok := msg.(tea.PasteMsg); ok {
+		in.Paste(p.Content)
+		return nil
+	}
 	var cmd tea.Cmd
 	in.ta, cmd = in.ta.Update(msg)
-	in.fit()
+	in.changed()
 	return cmd
 }
 
-// SetWidth sets the editor's width.
+// SetWidth sets the editor's width; its height follows.
 func (in *input) SetWidth(w int) {
-	in.ta.SetWidth(max(w, 4))
-	in.fit()
+	if w = max(w, 4); w != in.ta.Width()+lipgloss.Width(in.ta.Prompt) {
+		in.ta.SetWidth(w)
+		in.fit()
+	}
 }
 
 // SetTheme restyles the editor.
 func (in *input) SetTheme(th *themes.Theme) { in.ta.SetStyles(inputStyles(th)) }
-
-// fit grows the editor with its content up to maxInputLines.
-func (in *input) fit() {
-	n := in.ta.LineCount()
-	// Count soft-wrapped rows too.
-	if w := in.ta.Width(); w > 0 {
-		n = 0
-		for _, l := range strings.Split(in.ta.Value(), "\n") {
-			n += max(1, (len([]rune(l))+w-1)/w)
-		}
-	}
-	h := min(max(n, 1), maxInputLines)
-	if h != in.ta.Height() {
-		in.ta.SetHeight(h)
-	}
-}
 
 // Height is the editor's height in rows.
 func (in *input) Height() int { return in.ta.Height() }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -20,15 +21,19 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	return m.onChatKey(msg)
 }
 
-// onChatKey handles a key no overlay used: ctrl+c, which depends on what
-// is running; then the keys that act on the transcript; then the prompt
-// editor.
+// onChatKey handles a key no overlay used: ctrl+c and esc, which depend
+// on what is running; then the keys that act on the transcript; then the
+// prompt editor.
 func (m *Model) onChatKey(msg tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(msg, m.keys.Cancel) {
 		if m.streaming() {
 			return m.stopStreams()
 		}
 		return m.onIdleCancel()
+	}
+	if key.Matches(msg, m.keys.Close) {
+		m.onEsc()
+		return nil
 	}
 	if cmd, ok := m.onViewKey(msg); ok {
 		return cmd
@@ -37,51 +42,95 @@ func (m *Model) onChatKey(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 // stopStreams is ctrl+c while answers stream: every one stops, keeping
-// what arrived.
+// what arrived, and a prompt waiting for them goes back to the editor.
+// It never counts toward quitting.
 func (m *Model) stopStreams() tea.Cmd {
 	for _, p := range m.panes {
 		p.cancel(m.rc(p))
 	}
+	m.quitArmed = time.Time{}
+	m.unqueue("stopped: your next prompt is back in the input")
 	m.setFlash("stopped — the partial answer is kept", true)
 	return nil
 }
 
+// onEsc is esc with no overlay open: it takes a waiting prompt back into
+// the editor; else it stops the focused pane's answer.
+func (m *Model) onEsc() {
+	if m.queued != nil {
+		m.unqueue("")
+		m.setFlash("your next prompt is back in the input", false)
+		return
+	}
+	if p := m.focused(); p.Streaming() {
+		p.cancel(m.rc(p))
+		m.setFlash("stopped — the partial answer is kept", true)
+	}
+}
+
+// quitWindow is how long a first ctrl+c on an idle chat waits for the
+// second that quits.
+const quitWindow = 2 * time.Second
+
 // onIdleCancel is ctrl+c with nothing streaming: it stops the background
-// commands, else clears the input, else quits.
+// commands, else clears the input, else asks for a second ctrl+c within
+// quitWindow, and quits on that one.
 func (m *Model) onIdleCancel() tea.Cmd {
 	if stopped := m.cancelTasks(); len(stopped) > 0 {
 		m.setFlash("stopping: "+strings.Join(stopped, ", "), true)
 		return nil
 	}
-	if m.in.Value() != "" {
+	if !m.in.Empty() {
 		m.in.Reset()
 		m.layout()
 		return nil
 	}
-	return m.quit()
+	now := m.now()
+	if !m.quitArmed.IsZero() && now.Before(m.quitArmed) {
+		return m.quit()
+	}
+	m.quitArmed = now.Add(quitWindow)
+	m.setFlashFor("press ctrl+c again to quit (or ctrl+d, /quit)", true, quitWindow)
+	return nil
 }
 
 // onViewKey handles the keys that act on the transcript and the screen
-// rather than the prompt, and reports whether msg was one. Home, End and
-// ? act on the transcript only while the input is empty.
+// rather than the prompt, and reports whether msg was one. Home, End, ?,
+// ctrl+d, alt+←/→ and (without mouse reporting) ↑/↓ act on the transcript
+// only while the input is empty.
 func (m *Model) onViewKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k, p := m.keys, m.focused()
-	empty := m.in.Value() == ""
+	empty := m.in.Empty()
 	switch {
-	case key.Matches(msg, k.Quit):
+	case key.Matches(msg, k.Quit) && empty:
 		return m.quit(), true
 	case key.Matches(msg, k.PageUp):
 		m.scroll(max(p.height-2, 1))
 	case key.Matches(msg, k.PageDown):
 		m.scroll(-max(p.height-2, 1))
+	case key.Matches(msg, k.LineUp) && empty && !m.opts.Mouse:
+		m.scroll(1) // the mouse wheel, through the terminal's alternate scroll mode
+	case key.Matches(msg, k.LineDown) && empty && !m.opts.Mouse:
+		m.scroll(-1)
 	case key.Matches(msg, k.Top) && (empty || msg.String() == "ctrl+home"):
 		m.scroll(1 << 30)
 	case key.Matches(msg, k.Bottom) && (empty || msg.String() == "ctrl+end"):
 		p.scrollToBottom(m.rc(p))
 		m.dirty = true
+	case key.Matches(msg, k.ScrollRight) && empty:
+		p.scrollSideways(max(p.width/2, 1), m.rc(p))
+		m.dirty = true
+	case key.Matches(msg, k.ScrollLeft) && empty:
+		p.scrollSideways(-max(p.width/2, 1), m.rc(p))
+		m.dirty = true
 	case key.Matches(msg, k.ToggleThought):
 		if !p.toggleReasoning(m.rc(p)) {
 			m.setFlash("no reasoning to show", false)
+		}
+		m.dirty = true
+	case key.Matches(msg, k.TogglePaste):
+		if !p.togglePaste(m.rc(p)) {
+			m.setFlash("no folded paste to show", false)
 		}
 		m.dirty = true
 	case key.Matches(msg, k.HideThoughts):
@@ -92,7 +141,6 @@ func (m *Model) onViewKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return m.copyAnswer(), true
 	case key.Matches(msg, k.Help) && (empty || msg.String() == "f1"):
 		m.openOverlay(&helpOverlay{})
-	case key.Matches(msg, k.Close):
 	default:
 		return nil, false
 	}

@@ -22,61 +22,83 @@ type keyMap struct {
 	Quit          key.Binding
 	PageUp        key.Binding
 	PageDown      key.Binding
+	LineUp        key.Binding
+	LineDown      key.Binding
 	Top           key.Binding
 	Bottom        key.Binding
+	ScrollLeft    key.Binding
+	ScrollRight   key.Binding
 	ToggleThought key.Binding
 	HideThoughts  key.Binding
+	TogglePaste   key.Binding
 	CopyBlock     key.Binding
 	CopyAnswer    key.Binding
 	Help          key.Binding
 	Close         key.Binding
+
+	// mouse is set when the chat reports the mouse (mouse = true): the
+	// wheel then arrives as wheel events and ↑/↓ recall prompts; without
+	// it the terminal turns the wheel into ↑/↓, which scroll.
+	mouse bool
 }
 
-func defaultKeys() keyMap {
+func defaultKeys(mouse bool) keyMap {
 	return keyMap{
 		Send:          key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send the prompt")),
 		Newline:       key.NewBinding(key.WithKeys("alt+enter", "ctrl+j"), key.WithHelp("alt+enter / ctrl+j", "new line")),
-		HistoryPrev:   key.NewBinding(key.WithKeys("up"), key.WithHelp("↑ (empty input)", "earlier prompts")),
-		HistoryNext:   key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "later prompts while recalling")),
+		HistoryPrev:   key.NewBinding(key.WithKeys("ctrl+p", "up"), key.WithHelp("ctrl+p", "earlier prompts")),
+		HistoryNext:   key.NewBinding(key.WithKeys("ctrl+n", "down"), key.WithHelp("ctrl+n", "later prompts while recalling")),
 		Complete:      key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete a /command or model")),
 		Editor:        key.NewBinding(key.WithKeys("ctrl+o"), key.WithHelp("ctrl+o", "edit the prompt in $EDITOR")),
-		Cancel:        key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "stop the answer; quit when idle")),
-		Quit:          key.NewBinding(key.WithKeys("ctrl+d"), key.WithHelp("ctrl+d", "quit")),
+		Cancel:        key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "stop every answer; twice on an idle chat quits")),
+		Quit:          key.NewBinding(key.WithKeys("ctrl+d"), key.WithHelp("ctrl+d (empty input)", "quit")),
 		PageUp:        key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup / wheel", "scroll up")),
 		PageDown:      key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn / wheel", "scroll down")),
+		LineUp:        key.NewBinding(key.WithKeys("up"), key.WithHelp("↑ (empty input)", "scroll up a line")),
+		LineDown:      key.NewBinding(key.WithKeys("down"), key.WithHelp("↓ (empty input)", "scroll down a line")),
 		Top:           key.NewBinding(key.WithKeys("home", "ctrl+home"), key.WithHelp("home (empty input)", "top of the transcript")),
 		Bottom:        key.NewBinding(key.WithKeys("end", "ctrl+end"), key.WithHelp("end (empty input)", "bottom; follow new output")),
+		ScrollLeft:    key.NewBinding(key.WithKeys("alt+left"), key.WithHelp("alt+← (empty input)", "scroll cut lines back")),
+		ScrollRight:   key.NewBinding(key.WithKeys("alt+right"), key.WithHelp("alt+→ (empty input)", "scroll cut lines (marked →) sideways")),
 		ToggleThought: key.NewBinding(key.WithKeys("ctrl+t"), key.WithHelp("ctrl+t", "expand / collapse the last reasoning")),
 		HideThoughts:  key.NewBinding(key.WithKeys("alt+t"), key.WithHelp("alt+t", "hide / show reasoning entirely")),
+		TogglePaste:   key.NewBinding(key.WithKeys("alt+p"), key.WithHelp("alt+p", "unfold / fold the last pasted text")),
 		CopyBlock:     key.NewBinding(key.WithKeys("ctrl+y"), key.WithHelp("ctrl+y", "copy the last code block")),
 		CopyAnswer:    key.NewBinding(key.WithKeys("alt+y"), key.WithHelp("alt+y", "copy the last answer")),
 		Help:          key.NewBinding(key.WithKeys("f1", "?"), key.WithHelp("? (empty input) / f1", "this help")),
-		Close:         key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close help or completion")),
+		Close:         key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "stop the answer; take back a queued prompt; close help")),
+		mouse:         mouse,
 	}
 }
 
 // all lists the bindings in the order the help overlay shows them.
 func (k keyMap) all() []key.Binding {
 	return []key.Binding{k.Send, k.Newline, k.HistoryPrev, k.HistoryNext, k.Complete, k.Editor,
-		k.Cancel, k.Quit, k.PageUp, k.PageDown, k.Top, k.Bottom, k.ToggleThought, k.HideThoughts,
-		k.CopyBlock, k.CopyAnswer, k.Help, k.Close}
+		k.Cancel, k.Quit, k.PageUp, k.PageDown, k.LineUp, k.LineDown, k.Top, k.Bottom, k.ScrollLeft,
+		k.ScrollRight, k.ToggleThought, k.HideThoughts, k.TogglePaste, k.CopyBlock, k.CopyAnswer, k.Help, k.Close}
 }
 
 // helpRows is the key column of the help overlay: related bindings share
 // a row so the overlay fits a 24-line terminal.
 func (k keyMap) helpRows() [][2]string {
+	history := [2]string{"ctrl+p ctrl+n", "earlier / later prompts"}
+	scroll := [2]string{"pgup pgdn ↑ ↓ wheel", "scroll (↑ ↓ on an empty input)"}
+	if k.mouse {
+		history = [2]string{"↑ ↓ (empty input)", "earlier / later prompts"}
+		scroll = [2]string{"pgup pgdn · wheel", "scroll"}
+	}
 	return [][2]string{
-		{"enter", "send the prompt"},
-		{"alt+enter, ctrl+j", "new line"},
-		{"↑ ↓ (empty input)", "earlier / later prompts"},
-		{"tab", "complete a /command or model"},
-		{"ctrl+o", "edit the prompt in $EDITOR"},
-		{"ctrl+c · ctrl+d", "stop the answer (quit when idle) · quit"},
-		{"pgup pgdn · wheel", "scroll"},
+		{"enter · alt+enter ctrl+j", "send (queued while streaming) · new line"},
+		history,
+		{"tab · ctrl+o", "complete a /command or model · edit in $EDITOR"},
+		{"esc", "stop the answer · take back a queued prompt"},
+		{"ctrl+c · ctrl+d", "stop all (twice when idle: quit) · quit (empty)"},
+		scroll,
 		{"home end (empty)", "top · bottom, following new output"},
+		{"alt+← alt+→ (empty)", "scroll lines cut at the edge (→) sideways"},
 		{"ctrl+t · alt+t", "expand/collapse · hide/show reasoning"},
+		{"alt+p · ? f1", "unfold/fold the last paste · help (/help)"},
 		{"ctrl+y · alt+y", "copy the last code block · the last answer"},
-		{"? (empty) f1 · esc", "this help (/help) · close help"},
 	}
 }
 

@@ -69,6 +69,10 @@ type Model struct {
 	flashWarn  bool
 	flashUntil time.Time
 
+	queued    *queuedPrompt // a prompt waiting for the answers to end
+	quitArmed time.Time     // a second ctrl+c before this moment quits
+	term      termModes     // terminal modes the chat set and restores
+
 	status  string
 	content string
 	cursor  *tea.Cursor
@@ -93,7 +97,7 @@ func newModel(ctx context.Context, opts Options, send func(tea.Msg)) (*Model, er
 		return nil, err
 	}
 	m := &Model{
-		ctx: ctx, opts: opts, send: send, now: time.Now, keys: defaultKeys(),
+		ctx: ctx, opts: opts, send: send, now: time.Now, keys: defaultKeys(opts.Mouse),
 		models: mergeModels(opts.Panes[0].Models, nil), themeName: name, th: th, renderers: map[int]*markdown.Renderer{},
 		hide: opts.HideReasoning, pending: opts.InitialPrompt, dirty: true,
 	}
@@ -104,13 +108,16 @@ func newModel(ctx context.Context, opts Options, send func(tea.Msg)) (*Model, er
 		m.panes = append(m.panes, newPane(PaneID(i+1), spec, clock, send))
 	}
 	m.in = newInput(th)
+	if !opts.noWelcome && opts.InitialPrompt == "" {
+		m.panes[0].addWelcome(welcomeFor(opts, m.panes[0]))
+	}
 	return m, nil
 }
 
 // Init starts the status clock, asks for the background colour when the
 // theme is automatic, and sends the initial prompt.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{secondTick()}
+	cmds := []tea.Cmd{secondTick(), m.term.init(m.opts.Mouse)}
 	if m.themeName == "auto" {
 		cmds = append(cmds, tea.RequestBackgroundColor)
 	}
@@ -215,6 +222,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		cmd := m.in.Update(msg)
 		m.layout()
 		return cmd
+	case tea.ModeReportMsg:
+		m.term.onReport(msg)
+		return nil
 	case copiedMsg:
 		m.onCopied(msg)
 		return nil
@@ -296,7 +306,7 @@ func (m *Model) onPaneEvent(msg paneEventMsg) tea.Cmd {
 func (m *Model) onAnswerEnd(p *Pane) tea.Cmd {
 	calls := p.chat.PendingToolCalls()
 	if len(calls) == 0 || !p.chat.Settings().ToolsMode.OffersTools() {
-		return nil
+		return m.afterAnswer(p)
 	}
 	return m.handleToolCalls(p, calls)
 }
@@ -305,8 +315,8 @@ func (m *Model) onAnswerEnd(p *Pane) tea.Cmd {
 // yet: the calls are displayed in the transcript and nothing else happens;
 // the next prompt answers them as not run.
 func (m *Model) handleToolCalls(p *Pane, calls []provider.ToolCall) tea.Cmd {
-	m.setFlash(fmt.Sprintf("%d tool call(s) shown — running tools is not supported yet", len(calls)), false)
-	return nil
+	p.notice(fmt.Sprintf("%d tool call(s) shown — running tools is not supported yet", len(calls)), m.rc(p))
+	return m.afterAnswer(p)
 }
 
 func (m *Model) quit() tea.Cmd {
@@ -328,40 +338,10 @@ func (m *Model) scroll(n int) {
 	m.dirty = true
 }
 
-func (m *Model) submitInput() tea.Cmd {
-	text := m.in.Value()
-	if strings.TrimSpace(text) == "" {
-		return nil
-	}
-	if c, ok := parseCommand(text); ok {
-		m.in.Remember(text)
-		m.in.Reset()
-		cmd := m.runCommand(c)
-		m.layout()
-		return cmd
-	}
-	if m.streaming() {
-		m.setFlash("an answer is still streaming — wait, or ctrl+c to stop it", true)
-		return nil
-	}
-	m.in.Remember(text)
-	m.in.Reset()
-	return m.submitText(text)
-}
-
-// submitText sends a prompt to every pane.
+// submitText sends a prompt to every pane (the prompt given on the
+// command line; prompt.go sends what the editor holds).
 func (m *Model) submitText(text string) tea.Cmd {
-	if !m.sized {
-		m.pending = text
-		return nil
-	}
-	for _, p := range m.panes {
-		if err := p.submit(m.ctx, text, m.rc(p)); err != nil {
-			m.setFlash(err.Error(), true)
-		}
-	}
-	m.layout()
-	return m.ensureTicking()
+	return m.sendPrompt(text, text)
 }
 
 func (m *Model) runCommand(c command) tea.Cmd {
@@ -375,25 +355,22 @@ func (m *Model) runCommand(c command) tea.Cmd {
 		p.chat.SetModel(c.arg)
 		p.notice("model set to "+c.arg, rc)
 	case "/system":
-		p.chat.SetSystem(c.arg)
-		if c.arg == "" {
-			p.notice("system prompt cleared", rc)
-		} else {
-			p.notice("system prompt set: "+c.arg, rc)
-		}
-	case "/new":
+		m.systemCommand(p, c.arg)
+	case "/new", "/clear":
 		p.reset(rc)
-		m.setFlash("new conversation", false)
+		p.notice("new conversation", rc)
+	case "/quit", "/exit":
+		return m.quit()
 	case "/retry":
 		if err := p.retry(m.ctx, rc); err != nil {
-			m.setFlash(err.Error(), true)
+			p.warning("/retry: "+err.Error(), rc)
 			return nil
 		}
 		return m.ensureTicking()
 	case "/copy":
 		n, ok := parseCopyArg(c.arg)
 		if !ok {
-			m.setFlash("usage: /copy [N] — N is a code block number", true)
+			p.warning("usage: /copy [N] — N is a code block number", rc)
 			return nil
 		}
 		if n == 0 {
@@ -409,7 +386,7 @@ func (m *Model) runCommand(c command) tea.Cmd {
 	case "/help":
 		m.openOverlay(&helpOverlay{})
 	default:
-		m.setFlash("unknown command "+sanitize.Line(c.name)+" — /help lists them", true)
+		p.warning("unknown command "+sanitize.Line(c.name)+" — /help lists the commands", rc)
 	}
 	m.dirty = true
 	return nil
@@ -433,8 +410,13 @@ func (m *Model) setTheme(th *themes.Theme) {
 }
 
 func (m *Model) setFlash(s string, warn bool) {
+	m.setFlashFor(s, warn, flashDuration)
+}
+
+// setFlashFor shows a status-bar message for d.
+func (m *Model) setFlashFor(s string, warn bool, d time.Duration) {
 	m.flash, m.flashWarn = s, warn
-	m.flashUntil = m.now().Add(flashDuration)
+	m.flashUntil = m.now().Add(d)
 	m.refresh()
 }
 
@@ -464,7 +446,7 @@ func (m *Model) refresh() {
 // panes share the width, side by side, above the input.
 func (m *Model) layout() {
 	m.in.SetWidth(m.width)
-	h := max(m.height-m.in.Height()-2-m.completionHeight(), 0)
+	h := max(m.height-m.in.Height()-2-m.completionHeight()-m.queueHeight(), 0)
 	for i, w := range paneWidths(m.width, len(m.panes)) {
 		if p := m.panes[i]; p.width != w || p.height != h {
 			p.setSize(w, h)
@@ -511,6 +493,11 @@ func (m *Model) compose() {
 		b.WriteByte('\n')
 		top++
 	}
+	if m.queued != nil {
+		b.WriteString(m.queueLine())
+		b.WriteByte('\n')
+		top++
+	}
 	b.WriteString(m.in.View())
 	b.WriteByte('\n')
 	b.WriteString(m.status)
@@ -529,7 +516,9 @@ func (m *Model) View() tea.View {
 	}
 	v := tea.NewView(m.content)
 	v.AltScreen = true
-	v.MouseMode = tea.MouseModeCellMotion
+	if m.opts.Mouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
 	v.Cursor = m.cursor
 	return v
 }

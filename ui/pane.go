@@ -53,6 +53,8 @@ type Pane struct {
 	width, height int
 	fromBottom    int  // lines scrolled up from the bottom; 0 follows new output
 	newOutput     bool // output arrived while scrolled up
+	sideways      int  // columns the lines wider than the pane are scrolled left by
+	widest        int  // the widest visible line, in cells
 	visible       []string
 	view          string
 
@@ -90,20 +92,35 @@ func (p *Pane) notice(text string, rc renderCtx) {
 	p.layout(rc)
 }
 
+// warning adds a local line to the transcript that reports a problem (an
+// unknown command, a command's error): drawn to stand out, in full.
+func (p *Pane) warning(text string, rc renderCtx) {
+	p.addItem(&item{kind: kindNotice, text: text, warn: true}, rc)
+	p.layout(rc)
+}
+
 // addInfo adds a local report (image, usage, models) to the transcript.
 func (p *Pane) addInfo(in *info, rc renderCtx) {
 	p.addItem(&item{kind: kindInfo, info: in}, rc)
 	p.layout(rc)
 }
 
-// submit sends a prompt: it joins the conversation and its answer starts
-// streaming.
-func (p *Pane) submit(ctx context.Context, prompt string, rc renderCtx) error {
-	turn, err := p.chat.Send(ctx, prompt)
+// submitShown sends text as the prompt: it joins the conversation and
+// its answer starts streaming. The transcript shows it as shown: the same
+// text, or with long pastes folded into tokens (alt+p unfolds it there).
+//
+// Sending follows the transcript's end again, wherever it was scrolled.
+func (p *Pane) submitShown(ctx context.Context, shown, text string, rc renderCtx) error {
+	turn, err := p.chat.Send(ctx, text)
 	if err != nil {
 		return err
 	}
-	p.addItem(&item{kind: kindUser, text: prompt}, rc)
+	p.fromBottom, p.newOutput = 0, false
+	it := &item{kind: kindUser, text: shown}
+	if shown != text {
+		it.fold = &foldedPrompt{shown: shown, sent: text}
+	}
+	p.addItem(it, rc)
 	p.beginLive(turn, rc)
 	return nil
 }
@@ -119,9 +136,17 @@ func (p *Pane) retry(ctx context.Context, rc renderCtx) error {
 	if err != nil {
 		return err
 	}
+	// The answers to the last prompt go; what else followed it (the
+	// notice of a /model, say) stays.
 	for i := len(p.items) - 1; i >= 0; i-- {
 		if p.items[i].kind == kindUser {
-			p.items = p.items[:i+1]
+			kept := p.items[:i+1]
+			for _, it := range p.items[i+1:] {
+				if it.kind != kindAssistant {
+					kept = append(kept, it)
+				}
+			}
+			p.items = kept
 			break
 		}
 	}
@@ -187,10 +212,13 @@ func (p *Pane) renderLive(rc renderCtx) {
 	head.WriteString(assistantLabel(t, rc))
 	if !rc.hide && t.Reasoning() != "" {
 		head.WriteByte('\n')
-		if t.Thinking() || p.live.expanded {
-			head.WriteString(reasoningBox(t.Reasoning(), rc, !p.live.expanded))
-		} else {
-			head.WriteString(reasoningSummary(t, rc))
+		switch {
+		case p.live.expanded:
+			head.WriteString(reasoningSummary(t, rc, true) + "\n" + reasoningBox(t.Reasoning(), rc, false))
+		case t.Thinking():
+			head.WriteString(reasoningBox(t.Reasoning(), rc, true))
+		default:
+			head.WriteString(reasoningSummary(t, rc, false))
 		}
 	}
 	p.liveHead = strings.Split(head.String(), "\n")
@@ -301,12 +329,12 @@ func (p *Pane) reset(rc renderCtx) {
 	p.chat.Reset()
 	p.items = nil
 	p.nextBlock = 1
-	p.fromBottom, p.newOutput = 0, false
+	p.fromBottom, p.newOutput, p.sideways = 0, false, 0
 	p.layout(rc)
 }
 
 // toggleReasoning expands or collapses the reasoning of the last answer
-// that has some.
+// that has some, and brings that answer into view.
 func (p *Pane) toggleReasoning(rc renderCtx) bool {
 	for i := len(p.items) - 1; i >= 0; i-- {
 		it := p.items[i]
@@ -314,16 +342,37 @@ func (p *Pane) toggleReasoning(rc renderCtx) bool {
 			it.expanded = !it.expanded
 			if it.live {
 				p.renderLive(rc)
-			} else {
-				before := len(it.lines)
-				it.render(rc)
-				p.grew(len(it.lines) - before)
 			}
-			p.layout(rc)
+			p.reveal(i, rc)
 			return true
 		}
 	}
 	return false
+}
+
+// reveal scrolls so that the first line of item i is in view: when it is
+// above or below the view, the view moves to start at it; when it is in
+// view, nothing moves.
+func (p *Pane) reveal(i int, rc renderCtx) {
+	// d counts the lines from item i's first line to the bottom of the
+	// transcript, as layout lays them out (1: the last line).
+	d := 0
+	for j := len(p.items) - 1; j >= i; j-- {
+		runs := p.itemChunks(p.items[j], rc)
+		for _, run := range runs {
+			d += len(run)
+		}
+		if last := runs[len(runs)-1]; j == len(p.items)-1 && len(last) > 0 && last[len(last)-1] == "" {
+			d-- // layout drops the last item's trailing blank
+		}
+	}
+	if d <= p.fromBottom || d > p.fromBottom+p.height {
+		p.fromBottom = max(d-p.height, 0)
+		if p.fromBottom == 0 {
+			p.newOutput = false
+		}
+	}
+	p.layout(rc)
 }
 
 // rerender re-lays out the live message after a width, theme or option
@@ -363,6 +412,46 @@ func (p *Pane) scroll(n int, rc renderCtx) {
 		p.newOutput = false
 	}
 	p.layout(rc)
+}
+
+// scrollSideways scrolls the lines wider than the pane (long code lines)
+// left by n columns (right for negative n), within what the widest line
+// in view has to show.
+func (p *Pane) scrollSideways(n int, rc renderCtx) {
+	p.sideways = min(max(p.sideways+n, 0), max(p.widest-p.width+2, 0))
+	p.layout(rc)
+}
+
+// markCut fits the lines wider than width into it in place, in view from
+// column off: a dim "→" in the last column says the line goes on, a dim
+// "←" in the first that it started further left. Lines that fit are left
+// alone. It returns the width of the widest line.
+func markCut(lines []string, width, off int, rc renderCtx) int {
+	widest := 0
+	if width < 3 {
+		return widest
+	}
+	for i, l := range lines {
+		w := ansi.StringWidth(l)
+		widest = max(widest, w)
+		if w <= width {
+			continue
+		}
+		start := min(off, w)
+		lead := ""
+		if start > 0 {
+			lead = rc.th.Dim.Render("←")
+		}
+		room := width - ansi.StringWidth(lead)
+		end := start + room
+		tail := ""
+		if end < w {
+			tail = rc.th.Dim.Render("→")
+			end--
+		}
+		lines[i] = lead + ansi.Cut(l, start, end) + "\x1b[m" + tail
+	}
+	return widest
 }
 
 // scrollToBottom follows new output again.
@@ -432,6 +521,7 @@ func (p *Pane) layout(rc renderCtx) {
 	for len(vis) < h {
 		vis = append(vis, "")
 	}
+	p.widest = markCut(vis, p.width, p.sideways, rc)
 	if p.fromBottom > 0 && p.newOutput {
 		marker := rc.th.Accent.Render(" ↓ new output (end) ")
 		pad := max(p.width-ansi.StringWidth(marker), 0)

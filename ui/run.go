@@ -26,6 +26,16 @@ type Options struct {
 	Theme         string // "auto" | "dark" | "light" | "ascii"; NO_COLOR forces ascii
 	InitialPrompt string // sent at once when non-empty
 	HideReasoning bool
+	// Mouse turns mouse reporting on: the wheel scrolls through mouse
+	// events and ↑/↓ recall prompts, but selecting text needs Shift in
+	// most terminals. Off (the default), a plain drag selects and the
+	// wheel scrolls through the terminal's alternate scroll mode, as ↑/↓.
+	Mouse bool
+	// Unconfigured says no configuration file was found: the welcome
+	// then says how to write one (parley config init).
+	Unconfigured bool
+
+	noWelcome bool // tests: no welcome in the empty transcript
 	// ImageDir is the folder /image saves into; empty means
 	// $XDG_PICTURES_DIR/parley, else ~/Pictures/parley when ~/Pictures
 	// exists, else the current directory (see imagefile.DefaultDir).
@@ -91,6 +101,9 @@ func Run(ctx context.Context, opts Options) error {
 			}
 		}
 	}
+	// The program has ended (its goroutine returned): its model is safe
+	// to read here.
+	m.term.restore(saved.out)
 	m.shutdown()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil

@@ -18,12 +18,15 @@ var slashCommands = []slashCommand{
 	{"/model", true},
 	{"/system", true},
 	{"/new", false},
+	{"/clear", false},
 	{"/retry", false},
 	{"/copy", true},
 	{"/image", true},
 	{"/usage", false},
 	{"/schema", true},
 	{"/help", false},
+	{"/quit", false},
+	{"/exit", false},
 }
 
 // commandHelpRows is the command column of the help overlay. Related
@@ -32,8 +35,8 @@ var slashCommands = []slashCommand{
 func commandHelpRows() [][2]string {
 	return [][2]string{
 		{"/model [NAME]", "list the models · switch to NAME"},
-		{"/system TEXT", "set the system prompt (empty clears it)"},
-		{"/new · /retry", "new conversation · regenerate the answer"},
+		{"/system [TEXT|clear]", "show · set · clear the system prompt"},
+		{"/new · /retry · /quit", "new chat (/clear) · answer again · quit (/exit)"},
 		{"/copy [N]", "copy code block N, or the last answer"},
 		{"/image [-m M] PROMPT", "generate an image into ~/Pictures/parley"},
 		{"/usage · /schema FILE|off", "usage (cuadra) · JSON answers matching FILE"},
@@ -137,4 +140,24 @@ func complete(input string, models []string) (string, bool) {
 		return input, false
 	}
 	return out, true
+}
+
+// systemCommand is /system: without an argument it shows the system
+// prompt, "/system clear" clears it, anything else sets it.
+func (m *Model) systemCommand(p *Pane, arg string) {
+	rc := m.rc(p)
+	switch {
+	case arg == "":
+		if cur := p.chat.Settings().System; cur != "" {
+			p.notice("system prompt: "+cur+"  (/system clear clears it)", rc)
+		} else {
+			p.notice("no system prompt (/system TEXT sets one)", rc)
+		}
+	case strings.EqualFold(arg, "clear"):
+		p.chat.SetSystem("")
+		p.notice("system prompt cleared", rc)
+	default:
+		p.chat.SetSystem(arg)
+		p.notice("system prompt set: "+arg, rc)
+	}
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,53 +28,72 @@ type statusInfo struct {
 	LastTok   int
 	ConvTok   int
 	Busy      string // background commands in flight (image generation, usage, model list)
-	Flash     string // a transient message (copy result, command feedback)
+	Flash     string // a transient message (copy result, key feedback)
 	FlashWarn bool
 }
+
+// Segment priorities: when the bar is too narrow, segments give way from
+// the lowest priority up (see fitSegments). The state and the model are
+// never the first to go.
+const (
+	prioHint     = 10 // "? help"
+	prioTokens   = 20 // the answer's and the conversation's tokens
+	prioLimit    = 30 // a rate-limit scope
+	prioLowLimit = 40 // a rate-limit scope under 10%: why a request waits
+	prioBusy     = 45 // background commands
+	prioFlash    = 50 // a transient message
+	prioModel    = 90 // provider·model
+	prioState    = 100
+)
 
 // segment is one styled piece of the status bar.
 type segment struct {
 	text  string
 	style lipgloss.Style
+	prio  int
+	short string // a shorter form tried before the segment is cut (the model without the provider)
 }
 
-// statusSegments turns info into the status bar's pieces at time now.
+// statusSegments turns info into the status bar's pieces at time now, in
+// the order they are shown; the help hint is not among them.
 func statusSegments(in statusInfo, now time.Time, th *themes.Theme) []segment {
 	var segs []segment
+	model := sanitize.Line(in.Model)
 	name := sanitize.Line(in.Provider)
-	if m := sanitize.Line(in.Model); m != "" {
+	if model != "" {
 		if name != "" {
 			name += "·"
 		}
-		name += m
+		name += model
 	}
 	if name != "" {
-		segs = append(segs, segment{name, th.StatusBar.Bold(true)})
+		segs = append(segs, segment{text: name, style: th.StatusBar.Bold(true), prio: prioModel, short: model})
 	}
 	if s, st := stateText(in, now, th); s != "" {
-		segs = append(segs, segment{s, st})
-	}
-	if in.Busy != "" {
-		segs = append(segs, segment{sanitize.Line(in.Busy), th.StatusOK})
-	}
-	for _, rl := range in.Limits {
-		if s, warn := rateLimitText(rl, now); s != "" {
-			st := th.StatusBar
-			if warn {
-				st = th.StatusWarn
-			}
-			segs = append(segs, segment{s, st})
-		}
-	}
-	if in.LastTok > 0 || in.ConvTok > 0 {
-		segs = append(segs, segment{fmt.Sprintf("tok %s · conv %s", humanCount(in.LastTok), humanCount(in.ConvTok)), th.StatusBar})
+		segs = append(segs, segment{text: s, style: st, prio: prioState})
 	}
 	if in.Flash != "" {
 		st := th.StatusOK
 		if in.FlashWarn {
 			st = th.StatusWarn
 		}
-		segs = append(segs, segment{sanitize.Line(in.Flash), st})
+		segs = append(segs, segment{text: sanitize.Line(in.Flash), style: st, prio: prioFlash})
+	}
+	if in.Busy != "" {
+		segs = append(segs, segment{text: sanitize.Line(in.Busy), style: th.StatusOK, prio: prioBusy})
+	}
+	for _, rl := range in.Limits {
+		if s, warn := rateLimitText(rl, now); s != "" {
+			sg := segment{text: s, style: th.StatusBar, prio: prioLimit}
+			if warn {
+				sg.style, sg.prio = th.StatusWarn, prioLowLimit
+			}
+			segs = append(segs, sg)
+		}
+	}
+	if in.LastTok > 0 || in.ConvTok > 0 {
+		segs = append(segs, segment{text: fmt.Sprintf("answer %s · context %s", humanCount(in.LastTok), humanCount(in.ConvTok)),
+			style: th.StatusBar, prio: prioTokens})
 	}
 	return segs
 }
@@ -84,21 +104,22 @@ func stateText(in statusInfo, now time.Time, th *themes.Theme) (string, lipgloss
 	s := in.State
 	switch s.Phase {
 	case session.PhaseConnecting:
-		return "connecting…", th.StatusBar
+		return waitingText(in, now), th.StatusBar
 	case session.PhaseQueued:
 		if d := s.RetryIn(now); d > 0 {
 			return "queued · retry in " + countdown(d), th.StatusWarn
 		}
-		return fmt.Sprintf("queued · retrying %d/%d", s.Attempt, s.MaxRetries), th.StatusWarn
+		return fmt.Sprintf("%s · retry %d/%d", waitingText(in, now), s.Attempt, s.MaxRetries), th.StatusWarn
 	case session.PhaseRetrying:
+		d := s.RetryIn(now)
+		if d <= 0 {
+			return fmt.Sprintf("%s · retry %d/%d", waitingText(in, now), s.Attempt, s.MaxRetries), th.StatusWarn
+		}
 		txt := fmt.Sprintf("retrying %d/%d", s.Attempt, s.MaxRetries)
 		if s.Status > 0 {
 			txt += fmt.Sprintf(" after %d", s.Status)
 		}
-		if d := s.RetryIn(now); d > 0 {
-			txt += " · in " + countdown(d)
-		}
-		return txt, th.StatusWarn
+		return txt + " · in " + countdown(d), th.StatusWarn
 	case session.PhaseStreaming:
 		if in.TokPerSec > 0 {
 			return fmt.Sprintf("streaming · %.0f tok/s", in.TokPerSec), th.StatusOK
@@ -120,6 +141,26 @@ func stateText(in statusInfo, now time.Time, th *themes.Theme) (string, lipgloss
 	return "ready", th.StatusBar
 }
 
+// waitingText is the state of a request sent and not yet answered: how
+// long it has waited for the gateway's response headers (a queueing
+// gateway may hold a request for minutes).
+func waitingText(in statusInfo, now time.Time) string {
+	if in.State.Since.IsZero() {
+		return "connecting…"
+	}
+	d := now.Sub(in.State.Since)
+	if d < time.Second {
+		return "connecting…"
+	}
+	return "waiting for the gateway · " + elapsedClock(d)
+}
+
+// elapsedClock formats time gone by as m:ss (or h:mm:ss), in whole
+// seconds passed.
+func elapsedClock(d time.Duration) string {
+	return clockSeconds(int(d / time.Second))
+}
+
 // countdown formats a wait as whole seconds, rounding up so "retry in 0s"
 // never shows while something is still pending.
 func countdown(d time.Duration) string {
@@ -132,7 +173,11 @@ func countdown(d time.Duration) string {
 
 // clock formats a duration as m:ss (or h:mm:ss), rounding up.
 func clock(d time.Duration) string {
-	secs := int(math.Ceil(d.Seconds()))
+	return clockSeconds(int(math.Ceil(d.Seconds())))
+}
+
+// clockSeconds formats a number of seconds as m:ss (or h:mm:ss).
+func clockSeconds(secs int) string {
 	if secs < 0 {
 		secs = 0
 	}
@@ -142,11 +187,17 @@ func clock(d time.Duration) string {
 	return fmt.Sprintf("%d:%02d", secs/60, secs%60)
 }
 
-// scopeNames shortens the common rate-limit scopes.
-var scopeNames = map[string]string{"requests": "req", "tokens": "tok", "input_tokens": "in", "output_tokens": "out"}
+// scopeNames shortens the common rate-limit scopes (the providers name
+// Anthropic's "input-tokens"; others write "input_tokens").
+var scopeNames = map[string]string{"requests": "req", "tokens": "tok",
+	"input_tokens": "in tok", "input-tokens": "in tok", "output_tokens": "out tok", "output-tokens": "out tok"}
 
 // rateLimitText formats one scope as "req 7/20 · resets 0:42" and reports
-// whether less than 10% of the limit remains.
+// whether less than 10% of the limit remains. The countdown shows whole
+// seconds left, rounded down: a reset time given in whole seconds (and
+// rounded up by the gateway) must not make a 60-second window read 1:01.
+// Once the reset time has passed the remaining count is out of date: the
+// scope reads "req ?/20 · reset" until the gateway reports it again.
 func rateLimitText(rl provider.RateLimit, now time.Time) (string, bool) {
 	if rl.Limit < 0 && rl.Remaining < 0 {
 		return "", false
@@ -161,9 +212,12 @@ func rateLimitText(rl provider.RateLimit, now time.Time) (string, bool) {
 		}
 		return humanCount(n)
 	}
+	if !rl.Reset.IsZero() && !now.Before(rl.Reset) {
+		return name + " ?/" + num(rl.Limit) + " · reset", false
+	}
 	s := name + " " + num(rl.Remaining) + "/" + num(rl.Limit)
-	if !rl.Reset.IsZero() && rl.Reset.After(now) {
-		s += " · resets " + clock(rl.Reset.Sub(now))
+	if !rl.Reset.IsZero() {
+		s += " · resets " + elapsedClock(rl.Reset.Sub(now))
 	}
 	warn := rl.Limit > 0 && rl.Remaining >= 0 && rl.Remaining*10 < rl.Limit
 	return s, warn
@@ -182,66 +236,105 @@ func humanCount(n int) string {
 	return fmt.Sprint(n)
 }
 
-// statusLine lays the segments out in one line of exactly width cells,
-// dropping trailing segments that do not fit and truncating the last one
-// that does not, with the help hint at the right when there is room.
+// statusHint is the help hint at the right of the bar.
+const statusHint = " ? help "
+
+// statusLine lays the segments out in one line of exactly width cells:
+// what does not fit gives way by priority (fitSegments), and the help
+// hint sits at the right when there is room for it.
 func statusLine(in statusInfo, now time.Time, width int, th *themes.Theme) string {
 	if width <= 0 {
 		return ""
 	}
-	segs := statusSegments(in, now, th)
-	// The gateway's state matters more than the name of the model: when
-	// the line is too long, the provider·model segment gives way first
-	// (shortened, or dropped when fewer than 8 cells would be left), then
-	// trailing segments are dropped.
-	if len(segs) > 1 && (in.Provider != "" || in.Model != "") {
-		total := 1 + 3*(len(segs)-1)
-		for _, sg := range segs {
-			total += ansi.StringWidth(sg.text)
-		}
-		if over := total - width; over > 0 {
-			w0 := ansi.StringWidth(segs[0].text)
-			if keep := w0 - over; keep >= 8 {
-				segs[0].text = ansi.Truncate(segs[0].text, keep, "…")
-			} else {
-				segs = segs[1:]
-			}
-		}
-	}
-	sep := th.StatusBar.Render(" │ ")
-	hint := th.StatusBar.Render(" ? help ")
+	segs, hint := fitSegments(statusSegments(in, now, th), width)
 	var b strings.Builder
-	b.WriteString(th.StatusBar.Render(" "))
-	used := 1
+	used := 0
 	for i, sg := range segs {
-		w := ansi.StringWidth(sg.text)
-		extra := 0
-		if i > 0 {
-			extra = 3
-		}
-		if used+extra+w > width {
-			room := width - used - extra
-			if room > 4 {
-				if i > 0 {
-					b.WriteString(sep)
-				}
-				t := ansi.Truncate(sg.text, room, "…")
-				b.WriteString(sg.style.Render(t))
-				used += extra + ansi.StringWidth(t)
-			}
-			break
-		}
-		if i > 0 {
-			b.WriteString(sep)
+		if i == 0 {
+			b.WriteString(th.StatusBar.Render(" "))
+			used++
+		} else {
+			b.WriteString(th.StatusBar.Render(" │ "))
+			used += 3
 		}
 		b.WriteString(sg.style.Render(sg.text))
-		used += extra + w
+		used += ansi.StringWidth(sg.text)
 	}
-	if hw := ansi.StringWidth(hint); used+hw <= width {
-		b.WriteString(th.StatusBar.Render(strings.Repeat(" ", width-used-hw)))
-		b.WriteString(hint)
+	if hint {
+		b.WriteString(th.StatusBar.Render(strings.Repeat(" ", max(width-used-len(statusHint), 0))))
+		b.WriteString(th.StatusBar.Render(statusHint))
 	} else if used < width {
 		b.WriteString(th.StatusBar.Render(strings.Repeat(" ", width-used)))
 	}
-	return b.String()
+	return ansi.Truncate(b.String(), width, "")
+}
+
+// barWidth is the width segs take: a leading space, " │ " between them,
+// and the hint with at least one space before it.
+func barWidth(segs []segment, hint bool) int {
+	w := 0
+	for i, sg := range segs {
+		w += ansi.StringWidth(sg.text) + 3
+		if i == 0 {
+			w -= 2
+		}
+	}
+	if hint {
+		w += len(statusHint) + 1
+	}
+	return w
+}
+
+// fitSegments makes segs fit width cells and says whether the help hint
+// fits too. In this order, until they fit: the hint goes; the segments
+// below a low rate limit go, lowest priority first (tokens, then the rate
+// limits with room left); the model is named without its provider; the
+// low rate limits and background commands go; the flash is cut (at no
+// fewer than 12 cells, else it goes); the model is cut (to no fewer than
+// 6 cells, else it goes); the state is cut.
+func fitSegments(segs []segment, width int) ([]segment, bool) {
+	segs = slices.Clone(segs)
+	hint := true
+	fits := func() bool { return barWidth(segs, hint) <= width }
+	if fits() {
+		return segs, true
+	}
+	hint = false
+	dropBelow := func(prio int) {
+		for !fits() {
+			low := -1
+			for i, sg := range segs {
+				if sg.prio < prio && (low < 0 || sg.prio < segs[low].prio) {
+					low = i
+				}
+			}
+			if low < 0 {
+				return
+			}
+			segs = slices.Delete(segs, low, low+1)
+		}
+	}
+	dropBelow(prioLowLimit)
+	for i := range segs {
+		if !fits() && segs[i].prio == prioModel && segs[i].short != "" {
+			segs[i].text = segs[i].short
+		}
+	}
+	dropBelow(prioFlash)
+	for _, prio := range []int{prioFlash, prioModel, prioState} {
+		for i := 0; i < len(segs) && !fits(); i++ {
+			if segs[i].prio != prio {
+				continue
+			}
+			room := ansi.StringWidth(segs[i].text) - (barWidth(segs, false) - width)
+			minimum := map[int]int{prioFlash: 12, prioModel: 6, prioState: 1}[prio]
+			if room >= minimum {
+				segs[i].text = ansi.Truncate(segs[i].text, room, "…")
+			} else if prio != prioState {
+				segs = slices.Delete(segs, i, i+1)
+				i--
+			}
+		}
+	}
+	return segs, false
 }

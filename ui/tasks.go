@@ -254,8 +254,8 @@ func parseImageArg(arg string) (model, prompt string, err error) {
 func (m *Model) runImage(p *Pane, arg string) tea.Cmd {
 	gen, ok := p.spec.Provider.(provider.ImageGenerator)
 	if !ok {
-		m.setFlash(fmt.Sprintf("/image needs an OpenAI-compatible gateway (dialect %s); %s speaks the %s dialect",
-			provider.DialectOpenAI, m.providerLabel(), p.spec.Provider.Dialect()), true)
+		p.warning(fmt.Sprintf("/image needs an OpenAI-compatible gateway (dialect %s); %s speaks the %s dialect",
+			provider.DialectOpenAI, m.providerLabel(), p.spec.Provider.Dialect()), m.rc(p))
 		return nil
 	}
 	model, prompt, err := parseImageArg(arg)
@@ -263,14 +263,14 @@ func (m *Model) runImage(p *Pane, arg string) tea.Cmd {
 		err = errors.New("the prompt is empty")
 	}
 	if err != nil {
-		m.setFlash("/image: "+err.Error()+" — usage: /image [--model NAME] PROMPT", true)
+		p.warning("/image: "+err.Error()+" — usage: /image [--model NAME] PROMPT", m.rc(p))
 		return nil
 	}
 	if model == "" {
 		model = imagefile.ModelFor(p.chat.Settings().Model, p.spec.Models)
 	}
 	if m.taskRunning(taskImage) {
-		m.setFlash("an image is already being generated — ctrl+c stops it", true)
+		p.warning("an image is already being generated — ctrl+c stops it", m.rc(p))
 		return nil
 	}
 	ctx, id := m.startTask(taskImage, "generating image ("+model+")")
@@ -352,12 +352,12 @@ func (m *Model) onImageResult(msg imageResultMsg) {
 func (m *Model) runUsage(p *Pane) tea.Cmd {
 	u, ok := p.spec.Provider.(provider.UsageReporter)
 	if !ok {
-		m.setFlash(fmt.Sprintf("/usage needs a native REST gateway (dialect %s); %s speaks the %s dialect",
-			provider.DialectCuadra, m.providerLabel(), p.spec.Provider.Dialect()), true)
+		p.warning(fmt.Sprintf("/usage needs a native REST gateway (dialect %s); %s speaks the %s dialect",
+			provider.DialectCuadra, m.providerLabel(), p.spec.Provider.Dialect()), m.rc(p))
 		return nil
 	}
 	if m.taskRunning(taskUsage) {
-		m.setFlash("the usage is already being fetched", false)
+		p.notice("the usage is already being fetched", m.rc(p))
 		return nil
 	}
 	ctx, task := m.startTask(taskUsage, "fetching usage")

@@ -198,7 +198,7 @@ func TestImageCommandErrors(t *testing.T) {
 		if cmd := h.press(tea.KeyEnter, 0); cmd != nil {
 			t.Fatalf("%q returned a command", in)
 		}
-		contains(t, h.statusBar(), "/image")
+		contains(t, h.plain(), "! /image: ")
 	}
 	if calls.Load() != 0 {
 		t.Fatalf("%d gateway calls for usage errors", calls.Load())
@@ -236,8 +236,7 @@ func TestImageCommandErrors(t *testing.T) {
 	if cmd := h2.press(tea.KeyEnter, 0); cmd != nil {
 		t.Fatal("/image on cuadra returned a command")
 	}
-	contains(t, h2.statusBar(), "/image needs an OpenAI-compatible gateway")
-	contains(t, h2.m.flash, "native speaks the cuadra dialect")
+	contains(t, strings.Join(strings.Fields(h2.plain()), " "), "! /image needs an OpenAI-compatible gateway", "native speaks the cuadra dialect")
 }
 
 func TestImageCommandRetryAndCancel(t *testing.T) {
@@ -293,9 +292,12 @@ func TestImageCommandRetryAndCancel(t *testing.T) {
 	if strings.Contains(h.statusBar(), "stopping") || strings.Contains(h.statusBar(), "…") {
 		t.Fatalf("status still busy: %s", h.statusBar())
 	}
-	// Now idle, ctrl+c quits as before.
-	if c := h.press('c', tea.ModCtrl); c == nil {
-		t.Fatal("ctrl+c when idle did not quit")
+	// Now idle, ctrl+c asks, and a second one quits.
+	if c := h.press('c', tea.ModCtrl); isQuit(c) {
+		t.Fatal("the first ctrl+c when idle quit")
+	}
+	if c := h.press('c', tea.ModCtrl); !isQuit(c) {
+		t.Fatal("the second ctrl+c when idle did not quit")
 	}
 }
 
@@ -342,7 +344,8 @@ func TestUsageCommand(t *testing.T) {
 		t.Fatalf("an escape sequence from the gateway reached the screen:\n%s", screen)
 	}
 
-	// The OpenAI dialect has no usage endpoint: a clear status message.
+	// The OpenAI dialect has no usage endpoint: a clear message in the
+	// transcript.
 	op, _ := loopbackOpenAI(t, func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("unexpected request %s", r.URL.Path)
 	}, nil)
@@ -351,7 +354,7 @@ func TestUsageCommand(t *testing.T) {
 	if cmd := h2.press(tea.KeyEnter, 0); cmd != nil {
 		t.Fatal("/usage on openai returned a command")
 	}
-	contains(t, h2.statusBar(), "/usage needs a native REST gateway")
+	contains(t, h2.plain(), "! /usage needs a native REST gateway")
 }
 
 func TestUsageCommandGatewayError(t *testing.T) {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,6 +57,8 @@ type item struct {
 	live       bool          // still streaming; lines come from the pane
 	info       *info         // kindInfo: what the report shows
 	sv         *structured   // assistant: the answer as JSON checked against a schema
+	warn       bool          // kindNotice: reports a problem
+	fold       *foldedPrompt // kindUser: the prompt as sent, when text shows it folded
 
 	key   renderKey
 	lines []string
@@ -89,7 +92,11 @@ func (it *item) render(c renderCtx) []string {
 		b.WriteByte('\n')
 		b.WriteString(ansi.Wrap(screenText(it.text), c.width, ""))
 	case kindNotice:
-		b.WriteString(c.th.Dim.Render(ansi.Wrap("· "+screenText(it.text), c.width, "")))
+		if it.warn {
+			b.WriteString(ansi.Wrap(c.th.Accent.Render("! ")+screenText(it.text), c.width, ""))
+		} else {
+			b.WriteString(c.th.Dim.Render(ansi.Wrap("· "+screenText(it.text), c.width, "")))
+		}
 	case kindAssistant:
 		it.renderAssistant(&b, c)
 	case kindInfo:
@@ -108,10 +115,10 @@ func (it *item) renderAssistant(b *strings.Builder, c renderCtx) {
 	b.WriteString(assistantLabel(it.turn, c))
 	if !c.hide && it.turn.Reasoning() != "" {
 		b.WriteByte('\n')
+		b.WriteString(reasoningSummary(it.turn, c, it.expanded))
 		if it.expanded {
+			b.WriteByte('\n')
 			b.WriteString(reasoningBox(it.turn.Reasoning(), c, false))
-		} else {
-			b.WriteString(reasoningSummary(it.turn, c))
 		}
 	}
 	mk := renderKey{width: c.width, theme: c.th.Name}
@@ -150,19 +157,28 @@ func writeTail(b *strings.Builder, t *session.Turn, c renderCtx) {
 	}
 }
 
+// assistantLabel is the line above an answer: who wrote it, with the
+// model the gateway reported, else the model the request asked for.
 func assistantLabel(t *session.Turn, c renderCtx) string {
 	s := c.th.AssistantLabel.Render("◆ assistant")
-	if t != nil && t.Model != "" {
-		s += c.th.Dim.Render(" " + ansi.Truncate(sanitize.Line(t.Model), max(c.width-14, 1), "…"))
+	if t == nil {
+		return s
+	}
+	if model := cmp.Or(t.Model, t.RequestModel); model != "" {
+		s += c.th.Dim.Render(" " + ansi.Truncate(sanitize.Line(model), max(c.width-14, 1), "…"))
 	}
 	return s
 }
 
-// reasoningSummary is the collapsed reasoning line: "▸ Thought for 3.2 s ·
-// 412 tokens".
-func reasoningSummary(t *session.Turn, c renderCtx) string {
+// reasoningSummary is the reasoning's one-line summary: "▸ Thought for
+// 3.2 s · 412 tokens" folded, "▾ …" above the unfolded reasoning.
+func reasoningSummary(t *session.Turn, c renderCtx, open bool) string {
 	d := t.ReasoningDuration(c.now)
-	s := fmt.Sprintf("▸ Thought for %.1f s · %d tokens", d.Seconds(), t.ReasoningTokens())
+	mark := "▸"
+	if open {
+		mark = "▾"
+	}
+	s := fmt.Sprintf("%s Thought for %.1f s · %d tokens", mark, d.Seconds(), t.ReasoningTokens())
 	return c.th.Dim.Render(ansi.Truncate(s, c.width, "…")) + c.th.Dim.Render(hintIfRoom(s, " (ctrl+t)", c.width))
 }
 
@@ -174,8 +190,10 @@ func hintIfRoom(s, hint string, width int) string {
 }
 
 // reasoningBox renders reasoning dimmed inside a border. With tail set it
-// shows only the last lines (the live view while the model thinks), working
-// on the end of the text only so its cost does not grow with the length.
+// shows only the last lines (the live view while the model thinks) under a
+// "thinking…" title, working on the end of the text only so its cost does
+// not grow with the length; without, the whole reasoning, untitled (the
+// summary line above it says what it is).
 func reasoningBox(text string, c renderCtx, tail bool) string {
 	inner := max(c.width-4, 1)
 	if tail {
@@ -204,13 +222,12 @@ func reasoningBox(text string, c renderCtx, tail bool) string {
 	if !c.th.Color {
 		border = lipgloss.ASCIIBorder()
 	}
-	title := "thinking…"
-	if !tail {
-		title = "reasoning"
-	}
 	box := lipgloss.NewStyle().Border(border, true).BorderForeground(c.th.ReasoningBorder.GetForeground()).
 		Padding(0, 1).Width(c.width).Render(strings.Join(lines, "\n"))
-	return c.th.Dim.Render(title) + "\n" + box
+	if !tail {
+		return box
+	}
+	return c.th.Dim.Render("thinking…") + "\n" + box
 }
 
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }

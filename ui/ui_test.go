@@ -39,7 +39,7 @@ func TestGoldenReasoningOpen(t *testing.T) {
 	h.advance(1500 * time.Millisecond)
 	h.frame()
 	golden.RequireEqual(t, h.content())
-	contains(t, h.plain(), "thinking…", "A short heading", "streaming", "req 7/20 · resets 0:41")
+	contains(t, h.plain(), "thinking…", "A short heading", "streaming", "req 7/20 · resets 0:40")
 }
 
 func TestGoldenStreaming(t *testing.T) {
@@ -67,7 +67,7 @@ func TestGoldenReasoningCollapsedDone(t *testing.T) {
 	h.pump(100)
 	golden.RequireEqual(t, h.content())
 	screen := h.plain()
-	contains(t, screen, "Thought for 3.2 s · 21 tokens", "─ [1] go", `fmt.Println("hi")`, "done", "tok 48 · conv 60")
+	contains(t, screen, "Thought for 3.2 s · 21 tokens", "─ [1] go", `fmt.Println("hi")`, "done", "answer 48 · context 60")
 	if strings.Contains(screen, "```") {
 		t.Fatalf("fences on screen:\n%s", screen)
 	}
@@ -101,7 +101,7 @@ func TestGoldenQueued(t *testing.T) {
 	contains(t, h.plain(), "queued · retry in 3s")
 	h.advance(3 * time.Second)
 	h.update(secondMsg{})
-	contains(t, h.plain(), "queued · retrying 1/2")
+	contains(t, h.plain(), "retry 1/2")
 	close(p.release)
 	h.pump(10)
 	contains(t, h.plain(), "done", "ok")
@@ -143,6 +143,8 @@ func TestGoldenHelp(t *testing.T) {
 	}
 	for _, b := range h.m.keys.all() {
 		for _, k := range b.Keys() {
+			// Arrow keys are drawn as arrows.
+			k = strings.NewReplacer("left", "←", "right", "→").Replace(k)
 			if !strings.Contains(screen, k) && k != "ctrl+home" && k != "ctrl+end" && k != "pgdown" && k != "up" && k != "down" {
 				t.Errorf("help does not mention %q", k)
 			}
