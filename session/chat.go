@@ -302,6 +302,7 @@ func (c *Chat) start(ctx context.Context) *Turn {
 	c.reqIn = c.estimateInput()
 	t := NewTurn(c.now())
 	t.schema = c.conv.Settings.Schema
+	t.Sent = len(c.conv.Messages)
 	c.turn = t
 	c.turns = append(c.turns, t)
 	c.state.Begin()

@@ -25,6 +25,10 @@ type Turn struct {
 	// Superseded is set when /retry replaced the answer this turn gave:
 	// the turn stays on record but its answer left the conversation.
 	Superseded bool
+	// Sent is how many conversation messages the request carried (the
+	// system prompt not counted). The answer, when the turn gave one and
+	// is not superseded, is the conversation's message at index Sent.
+	Sent int
 
 	Start      time.Time
 	FirstToken time.Time // first text or reasoning delta
