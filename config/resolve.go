@@ -46,6 +46,9 @@ type Flags struct {
 	ReasoningBudget *int
 	UIStream        *bool
 	Theme           *string
+	// NoSave is --no-save: the conversation is not saved, whatever the
+	// file says.
+	NoSave bool
 	// Demo is the profile of the built-in demo gateway (--demo): it
 	// replaces the choice of profile and cannot be combined with
 	// Provider, Dialect or BaseURL.
@@ -79,6 +82,9 @@ type Resolved struct {
 
 	// Theme is a theme name, DefaultTheme unless set.
 	Theme string
+	// Save says whether conversations are saved: true unless the file
+	// says save = false or --no-save is given.
+	Save bool
 	// Warnings are things worth telling the user that do not stop Parley
 	// (a key that would travel over plain http).
 	Warnings []string
@@ -146,6 +152,7 @@ func Resolve(c *Config, f *Flags, checkTheme func(string) error) (*Resolved, err
 		IdleTimeout: DefaultIdleTimeout,
 		UIStream:    prof.UIStream,
 		Theme:       DefaultTheme,
+		Save:        (c.Save == nil || *c.Save) && !f.NoSave,
 		configFile:  c.where(),
 	}
 	if r.Name == "" {
