@@ -21,6 +21,8 @@ type input struct {
 	// user is editing their own draft.
 	recall int
 	draft  string
+	// onRemember, when set, is told of each prompt added to history.
+	onRemember func(string)
 }
 
 func newInput(th *themes.Theme) input {
@@ -96,6 +98,9 @@ func (in *input) Remember(s string) {
 	}
 	if n := len(in.history); n == 0 || in.history[n-1] != s {
 		in.history = append(in.history, s)
+		if in.onRemember != nil {
+			in.onRemember(s)
+		}
 	}
 	in.recall = len(in.history)
 }

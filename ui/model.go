@@ -104,6 +104,8 @@ func newModel(ctx context.Context, opts Options, send func(tea.Msg)) (*Model, er
 		m.panes = append(m.panes, newPane(PaneID(i+1), spec, clock, send))
 	}
 	m.in = newInput(th)
+	m.in.history, m.in.onRemember = append([]string(nil), opts.History...), opts.Remember
+	m.in.recall = len(m.in.history)
 	return m, nil
 }
 
@@ -217,6 +219,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return cmd
 	case copiedMsg:
 		m.onCopied(msg)
+		return nil
+	case exportedMsg:
+		m.onExported(msg)
 		return nil
 	case editorReadyMsg, editorClosedMsg, editorDoneMsg:
 		return m.onEditorMsg(msg)
@@ -406,6 +411,10 @@ func (m *Model) runCommand(c command) tea.Cmd {
 		return m.runUsage(p)
 	case "/schema":
 		return m.runSchema(c.arg)
+	case "/export":
+		return m.exportConversation(p, c.arg)
+	case "/title":
+		m.setTitle(p, c.arg)
 	case "/help":
 		m.openOverlay(&helpOverlay{})
 	default:

@@ -23,6 +23,8 @@ var slashCommands = []slashCommand{
 	{"/image", true},
 	{"/usage", false},
 	{"/schema", true},
+	{"/export", true},
+	{"/title", true},
 	{"/help", false},
 }
 
@@ -32,9 +34,9 @@ var slashCommands = []slashCommand{
 func commandHelpRows() [][2]string {
 	return [][2]string{
 		{"/model [NAME]", "list the models · switch to NAME"},
-		{"/system TEXT", "set the system prompt (empty clears it)"},
+		{"/system TEXT · /title T", "system prompt (empty clears it) · rename"},
 		{"/new · /retry", "new conversation · regenerate the answer"},
-		{"/copy [N]", "copy code block N, or the last answer"},
+		{"/copy [N] · /export [F]", "copy code block N or the answer · save as .md"},
 		{"/image [-m M] PROMPT", "generate an image into ~/Pictures/parley"},
 		{"/usage · /schema FILE|off", "usage (cuadra) · JSON answers matching FILE"},
 	}
