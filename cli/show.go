@@ -105,7 +105,7 @@ func (a *app) showConversation(c *store.Conversation) error {
 		m := e.Message
 		switch {
 		case e.Index < 0:
-			answer(e.Turn, "")
+			answer(e.Turn, e.Turn.Text())
 		case m.Role == provider.RoleUser:
 			b.WriteString("\n" + style("▌ you", func(s string) string { return th.UserLabel.Render(s) }) + "\n")
 			b.WriteString(text(m.Content) + "\n")

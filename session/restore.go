@@ -97,8 +97,8 @@ func lastUser(msgs []provider.Message) int {
 // Entry is one entry of a saved conversation's transcript.
 type Entry struct {
 	// Index is the message's position in Saved.Messages; -1 for an
-	// answer that gave the conversation nothing (an error before any
-	// text), which has Turn only.
+	// answer that is not in the conversation (an error before any text,
+	// or one still streaming elsewhere), which has Turn only.
 	Index   int
 	Message provider.Message
 	// Turn is the turn whose answer the entry is: set for assistant

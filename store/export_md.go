@@ -50,10 +50,10 @@ func Markdown(c *Conversation) string {
 	for _, e := range saved.Transcript() {
 		m := e.Message
 		switch {
-		case e.Index < 0: // an answer that gave nothing: an error
+		case e.Index < 0: // an answer not in the conversation: an error, or one still streaming
 			t := turns[e.Turn]
 			fmt.Fprintf(&b, "\n## %s\n\n", escapeInline(turnModel(t)))
-			writeAnswer(&b, "", t)
+			writeAnswer(&b, t.Text(), t)
 		case m.Role == provider.RoleUser:
 			b.WriteString("\n## You\n\n")
 			writePrompt(&b, m.Content)

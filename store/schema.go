@@ -83,6 +83,7 @@ CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
 END;
 
 CREATE TABLE turns (
+	id              INTEGER PRIMARY KEY,
 	conversation    TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
 	seq             INTEGER NOT NULL,           -- order of the answers, superseded ones included
 	sent            INTEGER NOT NULL,           -- messages the request carried
@@ -105,20 +106,23 @@ CREATE TABLE turns (
 	finish_reason   TEXT NOT NULL DEFAULT '',
 	error           TEXT NOT NULL DEFAULT '',   -- the error event, as provider.MarshalEvent writes it
 	chat_id         TEXT NOT NULL DEFAULT '',
-	PRIMARY KEY (conversation, seq)
-) WITHOUT ROWID;
+	UNIQUE (conversation, seq)
+);
 CREATE INDEX turns_streaming ON turns(status) WHERE status = 'streaming';
+-- Rows hold long texts, so every table has a rowid and its lookups go
+-- through small indexes.
 
 -- A turn's timeline, written in chunks as it streams: each chunk is one
 -- line per event, "OFFSET_MS<tab>EVENT_JSON", in emission order.
 CREATE TABLE timeline_chunks (
+	id           INTEGER PRIMARY KEY,
 	conversation TEXT NOT NULL,
 	turn         INTEGER NOT NULL,
 	chunk        INTEGER NOT NULL,
 	events       TEXT NOT NULL,
-	PRIMARY KEY (conversation, turn, chunk),
+	UNIQUE (conversation, turn, chunk),
 	FOREIGN KEY (conversation, turn) REFERENCES turns(conversation, seq) ON DELETE CASCADE
-) WITHOUT ROWID;
+);
 
 CREATE TABLE history (
 	id       INTEGER PRIMARY KEY,

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -24,8 +25,11 @@ type Hit struct {
 	Marks   [][2]int
 }
 
-// maxQuery bounds a search query.
-const maxQuery = 1000
+// maxQuery bounds a search query; maxHits the hits one search returns.
+const (
+	maxQuery = 1000
+	maxHits  = 200
+)
 
 // Markers snippet() puts around matches: private-use characters, which
 // text from a model or a user has no business holding.
@@ -47,29 +51,97 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]Hit, err
 	if q == "" {
 		return nil, errors.New("nothing to search for: give a word")
 	}
-	if limit <= 0 {
-		limit = 50
+	if limit <= 0 || limit > maxHits {
+		limit = maxHits
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+summaryColumns+`, m.seq, m.role,
-			snippet(messages_fts, 0, ?, ?, '…', 16)
-		FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid JOIN conversations c ON c.id = m.conversation
-		WHERE messages_fts MATCH ? ORDER BY rank, c.updated DESC LIMIT ?`, markOpen, markClose, q, limit)
+	// Three short steps rather than one join, so that snippets and
+	// summaries are made for the hits shown, not for every match: the
+	// best matches, their snippets, then their messages and
+	// conversations.
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("store: searching: %w", err)
 	}
+	defer tx.Rollback()
+	ids, err := queryInts(ctx, tx, `SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?`, q, limit)
+	if err != nil || len(ids) == 0 {
+		return nil, searchErr(err)
+	}
+	// Snippets one message at a time: FTS5 finds a rowid in each term's
+	// list directly, where an IN list would run the whole query again.
+	snippet, err := tx.PrepareContext(ctx, `SELECT snippet(messages_fts, 0, ?, ?, '…', 16) FROM messages_fts
+		WHERE messages_fts MATCH ? AND rowid = ?`)
+	if err != nil {
+		return nil, searchErr(err)
+	}
+	defer snippet.Close()
+	snippets := map[int64]string{}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		var snip string
+		if err := snippet.QueryRowContext(ctx, markOpen, markClose, q, id).Scan(&snip); err != nil {
+			return nil, searchErr(err)
+		}
+		snippets[id], args[i] = snip, id
+	}
+	hits := map[int64]*Hit{}
+	rows, err := tx.QueryContext(ctx, `SELECT `+summaryColumns+`, m.id, m.seq, m.role FROM messages m
+		JOIN conversations c ON c.id = m.conversation WHERE m.id IN (`+placeholders(len(ids))+`)`, args...)
+	if err != nil {
+		return nil, searchErr(err)
+	}
 	defer rows.Close()
-	var out []Hit
 	for rows.Next() {
-		var h Hit
-		var role, snip string
-		if err := scanSummary(rows, &h.Conversation, &h.Message, &role, &snip); err != nil {
-			return nil, fmt.Errorf("store: searching: %w", err)
+		h := &Hit{}
+		var id int64
+		var role string
+		if err := scanSummary(rows, &h.Conversation, &id, &h.Message, &role); err != nil {
+			return nil, searchErr(err)
 		}
 		h.Role = provider.Role(role)
-		h.Snippet, h.Marks = parseMarks(snip)
-		out = append(out, h)
+		h.Snippet, h.Marks = parseMarks(snippets[id])
+		hits[id] = h
+	}
+	if err := rows.Err(); err != nil {
+		return nil, searchErr(err)
+	}
+	out := make([]Hit, 0, len(ids))
+	for _, id := range ids {
+		if h := hits[id]; h != nil {
+			out = append(out, *h)
+		}
+	}
+	return out, nil
+}
+
+func searchErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("store: searching: %w", err)
+}
+
+// queryInts runs a query of one integer column.
+func queryInts(ctx context.Context, q querier, query string, args ...any) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// placeholders is "?, ?, …" for n values.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
 // parseMarks takes the markers out of a snippet and returns where they

@@ -3,6 +3,8 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/parley-chat/parley/provider"
 	"github.com/parley-chat/parley/session"
+	"github.com/parley-chat/parley/ui/markdown"
 )
 
 // savedConversation builds a saved conversation of n prompts and
@@ -177,4 +180,41 @@ func TestTitleAndExportCommands(t *testing.T) {
 	h2.m.in.SetValue("/title x")
 	h2.press(tea.KeyEnter, 0)
 	contains(t, h2.plain(), "not saved")
+}
+
+// TestCountCodeBlocksAgreesWithTheParser: the line scan restoring uses
+// counts what markdown.CodeBlocks counts, on plain and tricky documents.
+func TestCountCodeBlocksAgreesWithTheParser(t *testing.T) {
+	docs := []string{
+		"", "no code", "inline ``` not a fence ``` here", benchMarkdown(8 << 10),
+		"```go\na\n```\ntext\n~~~\nb\n~~~\n",
+		"````\n```\ninner\n```\n````\n",
+		"```\nunclosed",
+		"- item\n\n  ```go\n  in a list\n  ```\n",
+		"> ```\n> quoted\n> ```\n",
+		"    ```\n    indented code\n",
+		"<div>\n```\nin html\n```\n</div>\n",
+		"text\n```js\nx\n``` trailing\n```\n",
+		"``` a`b\nnot a fence\n",
+		"\x1b[0m```\nhidden\n```\n",
+		"~~~~\n~~~\n~~~~\n",
+	}
+	for _, pattern := range []string{"../internal/demogw/answers/*.md", "../internal/demogw/answers/*/*.md"} {
+		files, _ := filepath.Glob(pattern)
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			docs = append(docs, string(b))
+		}
+	}
+	if len(docs) < 20 {
+		t.Fatalf("only %d documents", len(docs))
+	}
+	for _, md := range docs {
+		if got, want := countCodeBlocks(md), len(markdown.CodeBlocks(md)); got != want {
+			t.Errorf("countCodeBlocks(%q) = %d, the parser counts %d", md, got, want)
+		}
+	}
 }
