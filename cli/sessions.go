@@ -319,7 +319,16 @@ stdout; a FILE ending in .json implies --format json.`,
 			ctx := cmd.Context()
 			return a.withConversation(ctx, args[0], func(st *store.Store, id string) error {
 				if out == "" || out == "-" {
-					return exportTo(ctx, st, id, format, a.env.Stdout)
+					if !a.env.StdoutIsTerminal {
+						return exportTo(ctx, st, id, format, a.env.Stdout)
+					}
+					// On a terminal, text from the network must not drive it.
+					var b strings.Builder
+					if err := exportTo(ctx, st, id, format, &b); err != nil {
+						return err
+					}
+					_, err := io.WriteString(a.env.Stdout, sanitize.Text(b.String()))
+					return err
 				}
 				return writeFilePrivate(out, func(w io.Writer) error { return exportTo(ctx, st, id, format, w) })
 			})

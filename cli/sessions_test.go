@@ -1,12 +1,18 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 // sessionsEnv is an environment with its own data and config directories
@@ -186,5 +192,39 @@ func TestShortIDs(t *testing.T) {
 	}
 	if got := exportName("How do *goroutines* work? A long title that goes on and on and on", "0123456789abcdef"); got != "parley-how-do-goroutines-work-a-long-title-that-01234567.md" {
 		t.Fatalf("export name %q", got)
+	}
+}
+
+func TestShowAndExportOnATerminal(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		delta, _ := json.Marshal(map[string]string{"content": "# Title\n\nSome **bold** \x1b]0;PWNED\x07 text.\n\n```go\nx := 1\n```\n"})
+		fmt.Fprintf(w, "data: {\"choices\":[{\"index\":0,\"delta\":%s,\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n", delta)
+	}))
+	t.Cleanup(srv.Close)
+	env := sessionsEnv(t)
+	if _, stderr, code := run(t, env, "-p", "show me", "--base-url", srv.URL+"/v1", "-m", "m"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	id := listSessions(t, env)[0]["id"].(string)
+	tty := func(args ...string) string {
+		var out, errb bytes.Buffer
+		e := &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] },
+			StdinIsTerminal: true, StdoutIsTerminal: true, StderrIsTerminal: true}
+		if code := Run(context.Background(), args, e); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
+		}
+		return out.String()
+	}
+	shown := tty("sessions", "show", id)
+	plain := ansi.Strip(shown)
+	if !strings.Contains(plain, "show me") || !strings.Contains(plain, "Some bold") || strings.Contains(plain, "**bold**") ||
+		strings.Contains(plain, "```") || !strings.Contains(plain, "x := 1") {
+		t.Fatalf("show on a terminal is not rendered:\n%s", plain)
+	}
+	for name, out := range map[string]string{"show": shown, "export": tty("sessions", "export", id)} {
+		if strings.Contains(out, "\x1b]0;") || strings.Contains(out, "\x07") {
+			t.Errorf("%s writes the answer's escape sequence to the terminal: %q", name, out)
+		}
 	}
 }

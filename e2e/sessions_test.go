@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -249,4 +250,55 @@ func TestTUIContinue(t *testing.T) {
 		t.Fatalf("after continuing: %+v", list)
 	}
 	checkPrivate(t, data)
+
+	// A new chat recalls the prompts of the earlier ones with ↑.
+	p = startTUI(t, env, gw...)
+	p.waitFor(15*time.Second, "Ask anything")
+	p.keys("Up")
+	p.waitFor(15*time.Second, "> gamma follow-up")
+	p.keys("Up")
+	p.waitFor(15*time.Second, "> alpha question")
+}
+
+// TestPrintProcessesAtOnce: three print-mode processes stream long
+// answers into one database at the same time; each is saved whole.
+func TestPrintProcessesAtOnce(t *testing.T) {
+	g := newGateway(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i := 0; i < 300; i++ {
+			fmt.Fprintf(w, "data: %s\n\n", textChunk(fmt.Sprintf("w%d ", i)))
+			if i%20 == 0 {
+				w.(http.Flusher).Flush()
+				time.Sleep(5 * time.Millisecond) // the gateway's own pace
+			}
+		}
+		fmt.Fprintf(w, "data: %s\n\ndata: [DONE]\n\n", textChunk("END-OF-ANSWER"))
+	})
+	data := t.TempDir()
+	env := runOpts{env: []string{"XDG_DATA_HOME=" + data}}
+	var wg sync.WaitGroup
+	results := make([]result, 3)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = parley(t, env, g.args("-p", fmt.Sprintf("question %d", i))...)
+		}()
+	}
+	wg.Wait()
+	for i, r := range results {
+		if r.code != 0 {
+			t.Fatalf("process %d: exit %d: %s", i, r.code, r.stderr)
+		}
+	}
+	list := sessionsJSON(t, data)
+	if len(list) != 3 {
+		t.Fatalf("%d conversations saved, want 3", len(list))
+	}
+	for _, c := range list {
+		r := parley(t, env, "sessions", "export", c.ID)
+		if c.Messages != 2 || c.Status != "done" || !strings.Contains(r.stdout, "w299 END-OF-ANSWER") {
+			t.Fatalf("%s saved with %d messages, status %q:\n%s", c.Title, c.Messages, c.Status, r.stdout)
+		}
+	}
 }

@@ -128,10 +128,14 @@ const maxCandidates = 10
 
 func (e *AmbiguousError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%q is the start of several conversations; give more of the ID:", e.Prefix)
-	for _, c := range e.Candidates {
-		fmt.Fprintf(&b, "\n  %s  %s  %s", c.ID, c.Updated.Local().Format("2006-01-02 15:04"), c.Title)
+	fmt.Fprintf(&b, "%q is the start of several conversations (", e.Prefix)
+	for i, c := range e.Candidates {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %q", c.ID, c.Title)
 	}
+	b.WriteString("): give more of the ID")
 	return b.String()
 }
 

@@ -106,6 +106,9 @@ func newModel(ctx context.Context, opts Options, send func(tea.Msg)) (*Model, er
 	m.in = newInput(th)
 	m.in.history, m.in.onRemember = append([]string(nil), opts.History...), opts.Remember
 	m.in.recall = len(m.in.history)
+	if p := strings.TrimSpace(opts.InitialPrompt); p != "" {
+		m.in.Remember(p) // sent at once: ↑ recalls it, now and in later runs
+	}
 	return m, nil
 }
 

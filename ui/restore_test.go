@@ -123,6 +123,20 @@ func TestHistoryFromEarlierRuns(t *testing.T) {
 	if strings.Join(remembered, "|") != "fresh" {
 		t.Fatalf("remembered %q", remembered)
 	}
+	// A prompt given on the command line joins the history too.
+	remembered = nil
+	h = newHarness(t, p, func(o *Options) {
+		o.InitialPrompt = "from the command line"
+		o.Remember = func(s string) { remembered = append(remembered, s) }
+	})
+	h.pump(5)
+	if strings.Join(remembered, "|") != "from the command line" {
+		t.Fatalf("remembered %q", remembered)
+	}
+	h.press(tea.KeyUp, 0)
+	if got := h.m.in.Value(); got != "from the command line" {
+		t.Fatalf("↑ recalls %q", got)
+	}
 }
 
 // fakeSessions records what /title and /export ask.
