@@ -224,7 +224,8 @@ func (a *app) resumeDefaults(cfg *config.Config, f *config.Flags) {
 }
 
 // resumedSettings are the settings a resumed conversation carries on
-// with: its own, except where a flag was given; the tools are this run's.
+// with: its own, except where a flag was given; the tools and the
+// structured-output schema are this run's.
 func resumedSettings(saved, resolved session.Settings, f *config.Flags) session.Settings {
 	s := saved
 	s.Model = resolved.Model
@@ -246,9 +247,9 @@ func resumedSettings(saved, resolved session.Settings, f *config.Flags) session.
 	if f.Reasoning || f.ReasoningBudget != nil {
 		s.Reasoning = resolved.Reasoning
 	}
-	if resolved.ResponseFormat != nil {
-		s.ResponseFormat = resolved.ResponseFormat
-	}
+	// Structured output and tools belong to this run (its --json-schema,
+	// its tools), not to the conversation.
+	s.ResponseFormat, s.Schema = resolved.ResponseFormat, resolved.Schema
 	s.Tools, s.ToolsMode = resolved.Tools, resolved.ToolsMode
 	return s
 }

@@ -34,8 +34,13 @@ and rename them. Wherever an ID is asked for, a unique start of it is enough.
   parley -c ID               continue a conversation (in the chat, or with -p)
   parley -C                  continue the latest one
 
---no-save (or save = false in the config) keeps a conversation from being saved.`,
-		Args: cobra.NoArgs,
+Add --no-save (or put save = false in the config) to keep a conversation out.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 { // not one of the subcommands
+				return needsSubcommand("COMMAND")(cmd, args)
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.listSessions(cmd.Context(), lo) },
 	}
 	lo.register(cmd)
@@ -46,7 +51,7 @@ and rename them. Wherever an ID is asked for, a unique start of it is enough.
 messages, model and title. --output json writes an array of objects with the fields
 id, title, model, created, updated, provider, dialect, origin, messages, answers and
 status.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.listSessions(cmd.Context(), lo) },
 	}
 	lo.register(list)
@@ -54,8 +59,59 @@ status.`,
 		a.removeCommand(), a.renameCommand())
 	for _, c := range cmd.Commands() {
 		c.SilenceErrors, c.SilenceUsage = true, true
+		c.Flags().SortFlags = false
 	}
 	return cmd
+}
+
+// completeConversation offers the saved conversations' IDs, the most
+// recently used first, each described by its title.
+func (a *app) completeConversation(_ *cobra.Command, _ []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	dir, err := a.dataDir()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	if _, err := os.Stat(filepath.Join(dir, store.FileName)); err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp // nothing saved: create nothing
+	}
+	st, err := a.openStore()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	defer st.Close()
+	list, err := st.List(context.Background(), 200)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []cobra.Completion
+	for _, c := range list {
+		if strings.HasPrefix(c.ID, prefix) {
+			out = append(out, cobra.CompletionWithDesc(c.ID, sanitize.Line(c.Title)))
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeFirstID completes a command's first argument, an ID.
+func (a *app) completeFirstID(cmd *cobra.Command, args []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return a.completeConversation(cmd, args, prefix)
+}
+
+// oneID is the argument check of a command that takes one conversation
+// ID.
+func oneID(example string) cobra.PositionalArgs { return oneArg("ID", example) }
+
+// oneArg requires exactly one argument, called name in the messages.
+func oneArg(name, example string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > 1 {
+			return usageErrorf("%s takes one %s, but was given %q — e.g. %s", subName(cmd), name, strings.Join(args, " "), example)
+		}
+		return needsArg(name, example)(cmd, args)
+	}
 }
 
 // listOptions are the flags of the listing commands.
@@ -209,7 +265,7 @@ in * matches the words it begins. Each hit names its conversation's ID and shows
 text around the match, the matched words highlighted. --output json writes an array
 of objects with the fields id, title, model, updated, message (its position in the
 conversation), role, snippet and highlighted (the snippet with **matches**).`,
-		Args: cobra.MinimumNArgs(1),
+		Args: needsArg("QUERY", "parley sessions search goroutine leak"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := lo.check(); err != nil {
 				return err
@@ -279,11 +335,12 @@ func (a *app) highlightClean(h store.Hit, open, closing string) string {
 
 func (a *app) showCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "show ID",
-		Short: "Show a saved conversation",
+		Use:               "show ID",
+		ValidArgsFunction: a.completeFirstID,
+		Short:             "Show a saved conversation",
 		Long: `Show a saved conversation: its prompts and answers, rendered as markdown on a
 terminal and as plain text otherwise.`,
-		Args: cobra.ExactArgs(1),
+		Args: oneID("parley sessions show 5f0c"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			return a.withConversation(ctx, args[0], func(st *store.Store, id string) error {
@@ -300,15 +357,16 @@ terminal and as plain text otherwise.`,
 func (a *app) exportCommand() *cobra.Command {
 	var format, out string
 	cmd := &cobra.Command{
-		Use:   "export ID",
-		Short: "Export a saved conversation as markdown or JSON",
+		Use:               "export ID",
+		ValidArgsFunction: a.completeFirstID,
+		Short:             "Export a saved conversation as markdown or JSON",
 		Long: `Export a saved conversation. --format md (the default) writes markdown that reads
 well on GitHub and in an editor: front matter with the title, ID, date, models and
 tokens, a heading per prompt and answer, reasoning and tool calls folded. --format json
 writes everything Parley saved, each answer's event timeline included: parley sessions
 import reads it back. -o FILE writes to a file (readable by you alone) instead of
 stdout; a FILE ending in .json implies --format json.`,
-		Args: cobra.ExactArgs(1),
+		Args: oneID("parley sessions export 5f0c -o notes.md"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("format") && strings.EqualFold(filepath.Ext(out), ".json") {
 				format = "json"
@@ -374,7 +432,7 @@ func (a *app) importCommand() *cobra.Command {
 		Short: "Import a conversation exported as JSON",
 		Long: `Import a conversation written by parley sessions export --format json (FILE, or -
 for stdin). It keeps its ID; a conversation with that ID must not be saved already.`,
-		Args: cobra.ExactArgs(1),
+		Args: oneArg("FILE", "parley sessions import conversation.json"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var r io.Reader = a.env.Stdin
 			if args[0] != "-" {
@@ -400,10 +458,11 @@ for stdin). It keeps its ID; a conversation with that ID must not be saved alrea
 
 func (a *app) removeCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:     "rm ID...",
-		Aliases: []string{"remove", "delete"},
-		Short:   "Delete saved conversations",
-		Args:    cobra.MinimumNArgs(1),
+		Use:               "rm ID...",
+		ValidArgsFunction: a.completeConversation,
+		Aliases:           []string{"remove", "delete"},
+		Short:             "Delete saved conversations",
+		Args:              needsArg("ID", "parley sessions rm 5f0c"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			return a.withStore(ctx, func(st *store.Store) error {
@@ -430,9 +489,15 @@ func (a *app) removeCommand() *cobra.Command {
 
 func (a *app) renameCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "rename ID TITLE",
-		Short: "Give a saved conversation a new title",
-		Args:  cobra.MinimumNArgs(2),
+		Use:               "rename ID TITLE",
+		ValidArgsFunction: a.completeFirstID,
+		Short:             "Give a saved conversation a new title",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := needsArg("ID", `parley sessions rename 5f0c "Caching notes"`)(cmd, args); err != nil {
+				return err
+			}
+			return needsArg("TITLE", `parley sessions rename 5f0c "Caching notes"`)(cmd, args[1:])
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			return a.withConversation(ctx, args[0], func(st *store.Store, id string) error {

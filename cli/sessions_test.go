@@ -228,3 +228,48 @@ func TestShowAndExportOnATerminal(t *testing.T) {
 		}
 	}
 }
+
+func TestCompleteConversationIDs(t *testing.T) {
+	rec := &recorder{}
+	srv := rec.server(t)
+	env := sessionsEnv(t)
+	// Nothing saved yet: no completions, and no database is created.
+	out, _, _ := run(t, env, "__complete", "-c", "")
+	if strings.Contains(out, "\t") {
+		t.Fatalf("completions with nothing saved: %q", out)
+	}
+	if _, err := os.Stat(filepath.Join(env["XDG_DATA_HOME"], "parley")); err == nil {
+		t.Fatal("completing created the data directory")
+	}
+	if _, stderr, code := run(t, env, "-p", "a titled question", "--base-url", srv.URL+"/v1", "-m", "m"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	id := listSessions(t, env)[0]["id"].(string)
+	for _, args := range [][]string{{"__complete", "-c", id[:3]}, {"__complete", "sessions", "show", ""}} {
+		out, _, _ := run(t, env, args...)
+		if !strings.Contains(out, id+"\ta titled question") {
+			t.Errorf("%v: %q", args, out)
+		}
+	}
+}
+
+func TestSessionsArgumentsInWords(t *testing.T) {
+	env := sessionsEnv(t)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sessions", "bogus"}, `sessions: unknown COMMAND "bogus"`},
+		{[]string{"sessions", "show"}, "sessions show: missing ID — e.g. parley sessions show 5f0c"},
+		{[]string{"sessions", "show", "a", "b"}, `sessions show takes one ID, but was given "a b"`},
+		{[]string{"sessions", "rename", "abc"}, "sessions rename: missing TITLE"},
+		{[]string{"sessions", "search"}, "sessions search: missing QUERY"},
+		{[]string{"sessions", "list", "x"}, "sessions list takes no arguments"},
+		{[]string{"sessions", "--output", "yaml"}, "--output must be text or json"},
+	} {
+		_, stderr, code := run(t, env, tt.args...)
+		if code != ExitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%q: exit %d, stderr %q, want %q", tt.args, code, stderr, tt.want)
+		}
+	}
+}

@@ -50,7 +50,12 @@ type settingsJSON struct {
 	Tools          []provider.Tool           `json:"tools,omitempty"`
 }
 
+// toSettingsJSON is the saved form of s. A schema is saved as the
+// response format it asks for (the schema itself is this run's file).
 func toSettingsJSON(s session.Settings) settingsJSON {
+	if s.Schema != nil {
+		s.ResponseFormat = s.Schema.ResponseFormat()
+	}
 	return settingsJSON{Model: s.Model, System: s.System, Temperature: s.Temperature, TopP: s.TopP,
 		MaxTokens: s.MaxTokens, Stop: s.Stop, Reasoning: s.Reasoning, ResponseFormat: s.ResponseFormat,
 		ToolsMode: s.ToolsMode, Tools: s.Tools}
