@@ -95,10 +95,15 @@ func (r *Recorder) LastID() string { return r.last.get() }
 // error that kept it from being written.
 func (r *Recorder) Flush() error { return r.w.flush() }
 
+// maxHistoryPrompt is the longest prompt the history keeps: a pasted
+// file is in its conversation, and ↑ need not bring it back.
+const maxHistoryPrompt = 64 << 10
+
 // Remember adds a prompt to the provider's history (what ↑ recalls in the
-// next session).
+// next session). Blank prompts, and prompts longer than 64 KB, are not
+// kept.
 func (r *Recorder) Remember(prompt string) {
-	if strings.TrimSpace(prompt) == "" {
+	if strings.TrimSpace(prompt) == "" || len(prompt) > maxHistoryPrompt {
 		return
 	}
 	r.w.enqueue(false, opHistory{provider: r.opts.Provider, text: prompt, at: r.s.now()})

@@ -393,7 +393,7 @@ func TestHistoryPerProvider(t *testing.T) {
 	st, _ := openTemp(t, Options{})
 	rec := st.Recorder(RecorderOptions{Provider: "a"})
 	recB := st.Recorder(RecorderOptions{Provider: "b"})
-	for _, p := range []string{"one", "two", "two", "three", "  "} {
+	for _, p := range []string{"one", "two", "two", "three", "  ", strings.Repeat("x", maxHistoryPrompt+1)} {
 		rec.Remember(p)
 	}
 	recB.Remember("other")
