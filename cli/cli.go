@@ -18,6 +18,7 @@ import (
 	"github.com/parley-chat/parley/config"
 	"github.com/parley-chat/parley/provider"
 	"github.com/parley-chat/parley/sanitize"
+	"github.com/parley-chat/parley/store"
 )
 
 // Env is the process environment a command runs in. Tests substitute
@@ -90,6 +91,10 @@ type app struct {
 	// completing is true when the shell asks for completions (parley
 	// __complete …): only then are the value completions registered.
 	completing bool
+	// resumed is the saved conversation -c or -C continues; nil for a
+	// new one. saving is how the run is saved; nil saves nothing.
+	resumed *store.Conversation
+	saving  *recording
 }
 
 // flags are the command-line options. Each command registers only the
@@ -121,6 +126,9 @@ type flags struct {
 	print         bool
 	output        string
 	showReasoning bool
+	continueID    string
+	continueLast  bool
+	noSave        bool
 }
 
 // subcommand is one of parley's subcommands: its constructor, which
@@ -146,6 +154,7 @@ var subcommands = []subcommand{
 	{(*app).usageCommand, []flagGroup{providerFlags}},
 	{(*app).configCommand, nil},
 	{(*app).versionCommand, nil},
+	{(*app).sessionsCommand, nil},
 }
 
 // rootGroups are the flag groups of parley itself: the chat and print
@@ -164,6 +173,8 @@ gateway's rate limits and queue state as they change.
   parley -p [PROMPT]         print mode: answer on stdout, then exit
   parley --demo              try it against the built-in demo gateway
   parley config init         set up a gateway: writes the config file
+  parley -C [PROMPT]         continue the latest conversation (-c ID: a given one)
+  parley sessions            list, search, show and export saved conversations
 
 API keys are read from the environment or an api_key_cmd, never from flags.`,
 		Args:              cobra.ArbitraryArgs,

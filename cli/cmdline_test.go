@@ -85,7 +85,7 @@ func TestHelpListsOnlyFlagsThatApply(t *testing.T) {
 	provider := []string{"config", "provider", "dialect", "base-url", "demo", "max-retries", "idle-timeout", "header-timeout"}
 	model := []string{"model"}
 	request := []string{"system", "temperature", "top-p", "max-tokens", "stop", "reasoning", "reasoning-budget", "tools", "json-schema", "ui-stream"}
-	chat := []string{"print", "output", "show-reasoning", "theme", "hide-reasoning"}
+	chat := []string{"print", "output", "show-reasoning", "theme", "hide-reasoning", "continue", "continue-last", "no-save"}
 	tests := []struct {
 		args []string
 		want []string
@@ -97,6 +97,10 @@ func TestHelpListsOnlyFlagsThatApply(t *testing.T) {
 		{[]string{"config", "init"}, []string{"config", "help"}},
 		{[]string{"config", "path"}, []string{"config", "help"}},
 		{[]string{"version"}, []string{"help"}},
+		{[]string{"sessions"}, []string{"output", "limit", "help"}},
+		{[]string{"sessions", "search"}, []string{"output", "limit", "help"}},
+		{[]string{"sessions", "export"}, []string{"format", "output", "help"}},
+		{[]string{"sessions", "show"}, []string{"help"}},
 	}
 	for _, tt := range tests {
 		got := flagsOf(t, tt.args...)

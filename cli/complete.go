@@ -46,8 +46,9 @@ func (a *app) requestValues() map[string]cobra.CompletionFunc {
 
 func (a *app) chatValues() map[string]cobra.CompletionFunc {
 	return map[string]cobra.CompletionFunc{
-		"theme":  fixed(themes.Names()...),
-		"output": fixed("text", "jsonl"),
+		"theme":    fixed(themes.Names()...),
+		"output":   fixed("text", "jsonl"),
+		"continue": a.completeConversation,
 	}
 }
 

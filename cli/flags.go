@@ -109,4 +109,5 @@ func (a *app) addChatFlags(f *pflag.FlagSet) {
 	f.BoolVar(&a.f.showReasoning, "show-reasoning", false, "print mode: write the model's reasoning to stderr")
 	f.StringVar(&a.f.theme, "theme", "", "chat theme: "+themeList()+" (ascii: no colours)")
 	f.BoolVar(&a.f.hideReasoning, "hide-reasoning", false, "chat: do not show the model's reasoning")
+	a.addSaveFlags(f)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/parley-chat/parley/sanitize"
 	"github.com/parley-chat/parley/schema"
 	"github.com/parley-chat/parley/session"
+	"github.com/parley-chat/parley/store"
 )
 
 // maxStdinPrompt bounds how much piped input print mode reads.
@@ -29,12 +30,19 @@ func (a *app) runPrint(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	ctx := cmd.Context()
+	rs, err := a.loadResumed(ctx)
+	if err != nil {
+		return err
+	}
+	defer rs.close(a)
 	t, err := a.resolve(ctx, cmd, true)
 	if err != nil {
 		return err
 	}
 	defer t.close()
 	t.provider, a.env.Stderr = withWaitNotice(t.provider, a.env.Stderr, a.env.StderrIsTerminal)
+	rs.start(a, t, store.OriginPrint)
+	a.saving = rs
 	return a.printAnswer(ctx, t.provider, t.settings, prompt)
 }
 
@@ -48,7 +56,7 @@ func (a *app) printAnswer(ctx context.Context, prov provider.Provider, settings 
 	stderr := newRedactWriter(a.env.Stderr, a.secret)
 	p := a.newPrinter(stdout, stderr)
 	events := make(chan session.Stamped, 64)
-	chat := session.NewChat(session.ChatOptions{Provider: prov, Settings: settings,
+	chat := a.saving.newChat(session.ChatOptions{Provider: prov, Settings: settings,
 		Deliver: func(ev session.Stamped) { events <- ev }})
 	turn, err := chat.Send(ctx, prompt)
 	if err != nil {

@@ -26,11 +26,13 @@ type target struct {
 	settings session.Settings
 	models   []string
 	theme    string
-	close    func()
-
 	// mouse and configured are for the chat: mouse reporting on, and
 	// whether a configuration file was read.
 	mouse, configured bool
+	// save says whether the conversation is saved (the config's save
+	// and --no-save).
+	save  bool
+	close func()
 }
 
 // resolve reads the configuration file, hands it and the flags that were
@@ -44,6 +46,7 @@ func (a *app) resolve(ctx context.Context, cmd *cobra.Command, needModel bool) (
 		return nil, &exitError{code: ExitUsage, err: err}
 	}
 	flags := a.givenFlags(cmd)
+	a.resumeDefaults(cfg, flags)
 	t := &target{close: func() {}}
 	if a.f.demo {
 		url, models, stop, err := startDemo()
@@ -105,6 +108,10 @@ func (a *app) resolve(ctx context.Context, cmd *cobra.Command, needModel bool) (
 	if a.f.demo && r.ToolsMode.OffersTools() {
 		t.settings.Tools = demoTools()
 	}
+	if a.resumed != nil {
+		t.settings = resumedSettings(a.resumed.Settings, t.settings, flags)
+	}
+	t.save = r.Save
 	t.models = r.Profile.Models
 	t.theme = r.Theme
 	t.mouse, t.configured = r.Mouse, r.Configured
@@ -131,6 +138,7 @@ func (a *app) givenFlags(cmd *cobra.Command) *config.Flags {
 		ReasoningBudget: ifGiven(cmd, "reasoning-budget", &a.f.reasoningBudget),
 		UIStream:        ifGiven(cmd, "ui-stream", &a.f.uiStream),
 		Theme:           ifGiven(cmd, "theme", &a.f.theme),
+		NoSave:          a.f.noSave,
 	}
 	if cmd.Flags().Changed("stop") {
 		f.Stop = append([]string{}, a.f.stop...)

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/parley-chat/parley/store"
 	"github.com/parley-chat/parley/ui"
 )
 
@@ -20,11 +22,17 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 	if a.env.Stdout == os.Stdout && !a.env.StdoutIsTerminal {
 		return usageErrorf("the chat needs a terminal on stdout; for scripts use print mode: parley -p PROMPT")
 	}
+	rs, err := a.loadResumed(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer rs.close(a)
 	t, err := a.resolve(cmd.Context(), cmd, true)
 	if err != nil {
 		return err
 	}
 	defer t.close()
+	rs.start(a, t, store.OriginChat)
 	opts := ui.Options{
 		Panes:         []ui.PaneSpec{{Provider: t.provider, ProviderName: t.name, Settings: t.settings, Models: t.models}},
 		Theme:         t.theme,
@@ -33,6 +41,7 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 		Mouse:         t.mouse,
 		Unconfigured:  !t.configured,
 	}
+	rs.chatOptions(cmd.Context(), &opts, t.name)
 	// The real terminal is the UI's default; only substitutes are passed.
 	if a.env.Stdin != os.Stdin {
 		opts.Input = a.env.Stdin
@@ -41,6 +50,12 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 		opts.Output = a.env.Stdout
 	}
 	err = ui.Run(cmd.Context(), opts)
+	// The terminal is restored: write what is left to save, then say how
+	// to come back to the conversation.
+	rs.close(a)
+	if id := rs.lastID(); id != "" {
+		fmt.Fprintln(a.env.Stdout, resumeHint(id))
+	}
 	if cmd.Context().Err() != nil {
 		// Stopped by SIGINT/SIGTERM from outside (inside the chat, Ctrl+C
 		// is a key, not a signal).

@@ -67,6 +67,8 @@ type Config struct {
 	MaxRetries *int `toml:"max_retries"`
 	// Tools is the tools mode; "" = unset.
 	Tools provider.ToolsMode `toml:"tools"`
+	// Save says whether conversations are saved; nil = unset (they are).
+	Save *bool `toml:"save"`
 	// Defaults are request parameters applied to every provider.
 	Defaults Defaults `toml:"defaults"`
 	// Providers are the named gateway profiles, keyed by name.
@@ -218,18 +220,11 @@ type Getenv func(string) string
 // path, else ~/.config/parley/config.toml (HOME from getenv, then the
 // operating system's idea of the home directory).
 func DefaultPath(getenv Getenv) (string, error) {
-	if dir := getenv("XDG_CONFIG_HOME"); dir != "" && filepath.IsAbs(dir) {
-		return filepath.Join(dir, "parley", "config.toml"), nil
+	dir, err := xdgDir(getenv, "XDG_CONFIG_HOME", ".config")
+	if err != nil {
+		return "", fmt.Errorf("cannot find the config directory: %w", err)
 	}
-	home := getenv("HOME")
-	if home == "" {
-		h, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("cannot find the config directory: set XDG_CONFIG_HOME or HOME")
-		}
-		home = h
-	}
-	return filepath.Join(home, ".config", "parley", "config.toml"), nil
+	return filepath.Join(dir, "config.toml"), nil
 }
 
 // Load reads the configuration. When explicit is not empty (the --config
@@ -646,4 +641,33 @@ func splitKey(s string) []string {
 		}
 	}
 	return append(parts, strings.TrimSpace(cur.String()))
+}
+
+// DataDir returns where Parley keeps its data (saved conversations, prompt
+// history): $XDG_DATA_HOME/parley when XDG_DATA_HOME is an absolute path,
+// else ~/.local/share/parley (HOME from getenv, then the operating
+// system's idea of the home directory). It does not create the directory.
+func DataDir(getenv Getenv) (string, error) {
+	dir, err := xdgDir(getenv, "XDG_DATA_HOME", ".local/share")
+	if err != nil {
+		return "", fmt.Errorf("cannot find the data directory: %w", err)
+	}
+	return dir, nil
+}
+
+// xdgDir is Parley's folder in an XDG base directory: $variable/parley
+// when the variable holds an absolute path, else ~/fallback/parley.
+func xdgDir(getenv Getenv, variable, fallback string) (string, error) {
+	if dir := getenv(variable); dir != "" && filepath.IsAbs(dir) {
+		return filepath.Join(dir, "parley"), nil
+	}
+	home := getenv("HOME")
+	if home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("set %s or HOME", variable)
+		}
+		home = h
+	}
+	return filepath.Join(home, filepath.FromSlash(fallback), "parley"), nil
 }

@@ -194,6 +194,23 @@ func TestDefaultPath(t *testing.T) {
 	}
 }
 
+func TestDataDir(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"XDG_DATA_HOME": "/x/data", "HOME": "/home/u"}, "/x/data/parley"},
+		{map[string]string{"HOME": "/home/u"}, "/home/u/.local/share/parley"},
+		{map[string]string{"XDG_DATA_HOME": "relative", "HOME": "/home/u"}, "/home/u/.local/share/parley"},
+	}
+	for _, tt := range tests {
+		got, err := DataDir(mapEnv(tt.env))
+		if err != nil || got != tt.want {
+			t.Errorf("DataDir(%v) = %q, %v; want %q", tt.env, got, err, tt.want)
+		}
+	}
+}
+
 func TestLoad(t *testing.T) {
 	dir := t.TempDir()
 	env := mapEnv(map[string]string{"XDG_CONFIG_HOME": dir})

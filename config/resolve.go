@@ -46,6 +46,9 @@ type Flags struct {
 	ReasoningBudget *int
 	UIStream        *bool
 	Theme           *string
+	// NoSave is --no-save: the conversation is not saved, whatever the
+	// file says.
+	NoSave bool
 	// Demo is the profile of the built-in demo gateway (--demo): it
 	// replaces the choice of profile and cannot be combined with
 	// Provider, Dialect or BaseURL.
@@ -83,6 +86,9 @@ type Resolved struct {
 	Mouse bool
 	// Configured reports whether a configuration file was read.
 	Configured bool
+	// Save says whether conversations are saved: true unless the file
+	// says save = false or --no-save is given.
+	Save bool
 	// Warnings are things worth telling the user that do not stop Parley
 	// (a key that would travel over plain http).
 	Warnings []string
@@ -152,6 +158,7 @@ func Resolve(c *Config, f *Flags, checkTheme func(string) error) (*Resolved, err
 		Theme:       DefaultTheme,
 		Mouse:       c.Mouse,
 		Configured:  c.Path != "",
+		Save:        (c.Save == nil || *c.Save) && !f.NoSave,
 		configFile:  c.where(),
 	}
 	if r.Name == "" {

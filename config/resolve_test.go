@@ -214,3 +214,28 @@ func TestLoadRefusesHugeFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestResolveSave(t *testing.T) {
+	base := &Flags{BaseURL: ptrTo("https://gw.example/v1")}
+	for _, tt := range []struct {
+		file   string
+		noSave bool
+		want   bool
+	}{
+		{"", false, true},
+		{"save = true", false, true},
+		{"save = false", false, false},
+		{"", true, false},
+		{"save = true", true, false},
+	} {
+		f := *base
+		f.NoSave = tt.noSave
+		r, err := Resolve(mustParse(t, tt.file), &f, nil)
+		if err != nil || r.Save != tt.want {
+			t.Errorf("file %q, --no-save %v: Save = %v, %v; want %v", tt.file, tt.noSave, r.Save, err, tt.want)
+		}
+	}
+	if _, err := Parse("c.toml", []byte(`save = "no"`)); err == nil {
+		t.Error(`save = "no" accepted`)
+	}
+}

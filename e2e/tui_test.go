@@ -66,7 +66,8 @@ func startPaneSized(t *testing.T, width, height int, env []string, argv ...strin
 		t.Fatal(err)
 	}
 	p := &tmuxPane{t: t, sock: fmt.Sprintf("parley-e2e-%d-%d", os.Getpid(), tmuxSeq.Add(1)),
-		env: append(os.Environ(), append([]string{"TERM=xterm-256color", "XDG_CONFIG_HOME=" + dir, "NO_COLOR="}, env...)...)}
+		env: append(os.Environ(), append([]string{"TERM=xterm-256color", "XDG_CONFIG_HOME=" + dir,
+			"XDG_DATA_HOME=" + filepath.Join(dir, "data"), "NO_COLOR="}, env...)...)}
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", p.sock, "kill-server").Run() })
 	cmd := append([]string{"-L", p.sock, "-f", conf, "new-session", "-d", "-x", strconv.Itoa(width), "-y", strconv.Itoa(height),
 		"-s", "t"}, argv...)

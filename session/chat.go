@@ -303,6 +303,7 @@ func (c *Chat) start(ctx context.Context) *Turn {
 	t := NewTurn(c.now())
 	t.schema = c.conv.Settings.Schema
 	t.RequestModel = c.conv.Settings.Model
+	t.Sent = len(c.conv.Messages)
 	c.turn = t
 	c.turns = append(c.turns, t)
 	c.state.Begin()

@@ -29,6 +29,10 @@ type Turn struct {
 	// gateway's default): what wrote the answer when the gateway does not
 	// say (Model).
 	RequestModel string
+	// Sent is how many conversation messages the request carried (the
+	// system prompt not counted). The answer, when the turn gave one and
+	// is not superseded, is the conversation's message at index Sent.
+	Sent int
 
 	Start      time.Time
 	FirstToken time.Time // first text or reasoning delta

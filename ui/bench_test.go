@@ -3,12 +3,14 @@ package ui
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/parley-chat/parley/internal/cputime"
 	"github.com/parley-chat/parley/provider"
 	"github.com/parley-chat/parley/session"
 )
@@ -39,7 +41,11 @@ func benchMarkdown(n int) string {
 // the mean, 99th percentile and worst frame (frame Update + View) and the
 // worst single delta (Update + View). Worst cases include scheduler noise
 // on a loaded machine; the percentile is the steadier figure.
-func BenchmarkStreamFrames(b *testing.B) {
+func BenchmarkStreamFrames(b *testing.B) { benchStreamFrames(b, nil) }
+
+// benchStreamFrames is BenchmarkStreamFrames with the observers that
+// observers returns (when not nil) watching each chat.
+func benchStreamFrames(b *testing.B, observers func(*testing.B) []session.Observer) {
 	for _, size := range []int{64 << 10, 256 << 10} {
 		b.Run(fmt.Sprintf("%dKB", size>>10), func(b *testing.B) {
 			md := benchMarkdown(size)
@@ -47,8 +53,17 @@ func BenchmarkStreamFrames(b *testing.B) {
 			var worstFrame, totalFrame, worstDelta time.Duration
 			var all []time.Duration
 			frames := 0
+			// The chat's goroutine stays on its thread, so its thread CPU
+			// time is what the screen spent, whatever else runs.
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			cpu := cputime.Thread()
 			for i := 0; i < b.N; i++ {
-				m, p, run := startAnswer(b)
+				var obs []session.Observer
+				if observers != nil {
+					obs = observers(b)
+				}
+				m, p, run := startAnswer(b, obs...)
 				for j, ev := range evs {
 					t0 := time.Now()
 					m.Update(paneEventMsg{Pane: p.ID, Ev: session.Stamped{Run: run, At: time.Now(), Event: ev}})
@@ -76,6 +91,7 @@ func BenchmarkStreamFrames(b *testing.B) {
 				b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "µs/frame-p99")
 			}
 			b.ReportMetric(float64(worstDelta.Microseconds()), "µs/delta-max")
+			b.ReportMetric(float64((cputime.Thread()-cpu).Microseconds())/float64(b.N*len(evs)), "cpu-µs/delta")
 		})
 	}
 }

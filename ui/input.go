@@ -29,6 +29,9 @@ type input struct {
 	// user is editing their own draft.
 	recall int
 	draft  entry
+	// onRemember, when set, is told of each prompt added to history, as
+	// it was sent (folded pastes expanded).
+	onRemember func(string)
 }
 
 // entry is a prompt as the editor held it: its text and the folded pastes
@@ -157,13 +160,18 @@ func (in *input) Reset() {
 
 // Remember appends the prompt in the editor to the history (not repeating
 // the last).
-func (in *input) Remember() {
-	e := in.entry()
+func (in *input) Remember() { in.remember(in.entry()) }
+
+// remember appends e to the history (not repeating the last).
+func (in *input) remember(e entry) {
 	if strings.TrimSpace(e.value) == "" {
 		return
 	}
 	if n := len(in.history); n == 0 || in.history[n-1].value != e.value {
 		in.history = append(in.history, e)
+		if in.onRemember != nil {
+			in.onRemember(expand(e.value, e.pastes))
+		}
 	}
 	in.recall = len(in.history)
 }

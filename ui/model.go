@@ -108,7 +108,15 @@ func newModel(ctx context.Context, opts Options, send func(tea.Msg)) (*Model, er
 		m.panes = append(m.panes, newPane(PaneID(i+1), spec, clock, send))
 	}
 	m.in = newInput(th)
-	if !opts.noWelcome && opts.InitialPrompt == "" {
+	for _, h := range opts.History {
+		m.in.history = append(m.in.history, entry{value: h})
+	}
+	m.in.onRemember = opts.Remember
+	m.in.recall = len(m.in.history)
+	if p := strings.TrimSpace(opts.InitialPrompt); p != "" {
+		m.in.remember(entry{value: p}) // sent at once: ↑ recalls it, now and in later runs
+	}
+	if !opts.noWelcome && opts.InitialPrompt == "" && opts.Panes[0].Resume == nil {
 		m.panes[0].addWelcome(welcomeFor(opts, m.panes[0]))
 	}
 	return m, nil
@@ -227,6 +235,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case copiedMsg:
 		m.onCopied(msg)
+		return nil
+	case exportedMsg:
+		m.onExported(msg)
 		return nil
 	case editorReadyMsg, editorClosedMsg, editorDoneMsg:
 		return m.onEditorMsg(msg)
@@ -383,6 +394,10 @@ func (m *Model) runCommand(c command) tea.Cmd {
 		return m.runUsage(p)
 	case "/schema":
 		return m.runSchema(c.arg)
+	case "/export":
+		return m.exportConversation(p, c.arg)
+	case "/title":
+		m.setTitle(p, c.arg)
 	case "/help":
 		m.openOverlay(&helpOverlay{})
 	default:

@@ -65,13 +65,23 @@ type Pane struct {
 // newPane returns an empty pane for spec. Its chat stamps events with now
 // and delivers them through send as paneEventMsg.
 func newPane(id PaneID, spec PaneSpec, now func() time.Time, send func(tea.Msg)) *Pane {
-	chat := session.NewChat(session.ChatOptions{
+	o := session.ChatOptions{
 		Provider: spec.Provider,
 		Settings: spec.Settings,
 		Now:      now,
 		Deliver:  func(ev session.Stamped) { send(paneEventMsg{Pane: id, Ev: ev}) },
-	})
-	return &Pane{ID: id, spec: spec, chat: chat, nextBlock: 1}
+	}
+	p := &Pane{ID: id, spec: spec, nextBlock: 1}
+	if spec.Resume != nil {
+		p.chat = session.RestoreChat(o, *spec.Resume)
+		p.restore(*spec.Resume)
+	} else {
+		p.chat = session.NewChat(o)
+	}
+	for _, obs := range spec.Observers {
+		p.chat.Observe(obs)
+	}
+	return p
 }
 
 // Streaming reports whether an answer is streaming.

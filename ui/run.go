@@ -43,6 +43,14 @@ type Options struct {
 	// Input and Output default to the terminal; tests may set them.
 	Input  io.Reader
 	Output io.Writer
+	// History are earlier prompts, oldest first, for ↑ to recall;
+	// Remember, when set, is told of each prompt added to the history (it
+	// must be cheap: it runs on the chat's goroutine).
+	History  []string
+	Remember func(prompt string)
+	// Sessions are the saved conversations (/export, /title); nil when
+	// conversations are not saved.
+	Sessions Sessions
 }
 
 // PaneSpec is one conversation on screen: the gateway it talks to and the
@@ -52,6 +60,12 @@ type PaneSpec struct {
 	ProviderName string           // profile name for the status bar
 	Settings     session.Settings // model, system, sampling, reasoning, tools
 	Models       []string         // known models for /model completion (may be empty)
+	// Resume is a saved conversation the pane carries on with: its chat
+	// is restored from it and its transcript shows it. Nil starts empty.
+	Resume *session.Saved
+	// Observers watch the pane's chat from the start (a store records
+	// it).
+	Observers []session.Observer
 }
 
 // Run runs the chat until the user quits or ctx is cancelled. Streams still

@@ -24,6 +24,8 @@ var slashCommands = []slashCommand{
 	{"/image", true},
 	{"/usage", false},
 	{"/schema", true},
+	{"/export", true},
+	{"/title", true},
 	{"/help", false},
 	{"/quit", false},
 	{"/exit", false},
@@ -34,10 +36,10 @@ var slashCommands = []slashCommand{
 // command in slashCommands is named here or in the key rows (/help).
 func commandHelpRows() [][2]string {
 	return [][2]string{
-		{"/model [NAME]", "list the models · switch to NAME"},
+		{"/model [NAME] · /title T", "list the models · switch to NAME · rename"},
 		{"/system [TEXT|clear]", "show · set · clear the system prompt"},
 		{"/new · /retry · /quit", "new chat (/clear) · answer again · quit (/exit)"},
-		{"/copy [N]", "copy code block N, or the last answer"},
+		{"/copy [N] · /export [F]", "copy code block N or the answer · save as .md"},
 		{"/image [-m M] PROMPT", "generate an image into ~/Pictures/parley"},
 		{"/usage · /schema FILE|off", "usage (cuadra) · JSON answers matching FILE"},
 	}

@@ -1,0 +1,171 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// seeds[v] fills a database at schema version v with data in that
+// version's own tables (raw SQL, so it stays true to the version after
+// the schema moves on); check verifies that data after migrating to the
+// current version. A new migration needs a seed for the version it
+// starts from.
+var seeds = []struct {
+	seed  func(db *sql.DB) error
+	check func(t *testing.T, st *Store)
+}{
+	0: {},
+	1: {seed: seedV1, check: checkV1},
+}
+
+func seedV1(db *sql.DB) error {
+	_, err := db.Exec(`
+INSERT INTO writers (id, host, pid, started, alive_until) VALUES ('w-old', 'elsewhere', 1, 1, 2);
+INSERT INTO conversations (id, title, created, updated, origin, provider, dialect, model, settings, chat_id, known_messages, chat_system, writer)
+	VALUES ('v1conv', 'from version 1', 1700000000000, 1700000001000, 'chat', 'gw', 'cuadra', 'm', '{"model":"m","system":"sys"}', 'chat_1', 2, 'sys', 'w-old');
+INSERT INTO messages (conversation, seq, role, content, created) VALUES ('v1conv', 0, 'user', 'an old naïve question', 1700000000000);
+INSERT INTO messages (conversation, seq, role, content, reasoning, created) VALUES ('v1conv', 1, 'assistant', 'an old answer', 'why', 1700000001000);
+INSERT INTO turns (conversation, seq, sent, status, model, reported_model, started, ended, text, reasoning, usage, finish_reason)
+	VALUES ('v1conv', 0, 1, 'done', 'm', 'm-2024', 1700000000000, 1700000001000, 'an old answer', 'why', '{"input_tokens":3,"output_tokens":4,"total_tokens":7}', 'stop');
+INSERT INTO timeline_chunks (conversation, turn, chunk, events) VALUES ('v1conv', 0, 0, '5	{"type":"text","text":"an old answer"}
+9	{"type":"done","finish_reason":"stop"}
+');
+-- An answer whose process died mid-stream under version 1.
+INSERT INTO turns (conversation, seq, sent, status, model, started) VALUES ('v1conv', 1, 2, 'streaming', 'm', 1700000002000);
+INSERT INTO messages (conversation, seq, role, content, created) VALUES ('v1conv', 2, 'user', 'and then?', 1700000002000);
+INSERT INTO turns (conversation, seq, sent, status, model, started) VALUES ('v1conv', 2, 3, 'streaming', 'm', 1700000002000);
+INSERT INTO timeline_chunks (conversation, turn, chunk, events) VALUES ('v1conv', 2, 0, '7	{"type":"text","text":"half an ans"}
+');
+INSERT INTO history (provider, text, created) VALUES ('gw', 'an old prompt', 1700000000000);
+`)
+	return err
+}
+
+func checkV1(t *testing.T, st *Store) {
+	ctx := context.Background()
+	c, err := st.Load(ctx, "v1conv", LoadOptions{Timelines: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Title != "from version 1" || c.Settings.System != "sys" || c.ChatID != "chat_1" || len(c.Messages) != 4 {
+		t.Fatalf("conversation after migrating: %+v, %d messages", c.Summary, len(c.Messages))
+	}
+	if tt := c.Turns[0]; tt.Text() != "an old answer" || tt.Usage.TotalTokens != 7 || len(tt.Events) != 2 || tt.Turn.Model != "m-2024" {
+		t.Fatalf("first answer after migrating: %+v", tt.Turn)
+	}
+	// The crashed answer was repaired on open: interrupted, and its text
+	// is the conversation's last message.
+	if tt := c.Turns[2]; tt.Status != StatusInterrupted || c.Messages[3].Content != "half an ans" {
+		t.Fatalf("crashed answer: %q, last message %q", tt.Status, c.Messages[3].Content)
+	}
+	if hits, _ := st.Search(ctx, "naive", 5); len(hits) != 1 {
+		t.Fatalf("search after migrating: %+v", hits)
+	}
+	if h, _ := st.History(ctx, "gw", 5); len(h) != 1 {
+		t.Fatalf("history after migrating: %q", h)
+	}
+}
+
+func TestMigrateFromEachVersion(t *testing.T) {
+	if len(seeds) != SchemaVersion+1 {
+		t.Fatalf("the migration test has seeds for versions 0 to %d; add one for version %d", len(seeds)-1, SchemaVersion)
+	}
+	for v := range seeds {
+		t.Run("from version "+string(rune('0'+v)), func(t *testing.T) {
+			dir := t.TempDir()
+			db, err := sql.Open("sqlite", dsn(filepath.Join(dir, FileName)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := migrateTo(context.Background(), db, migrations[:v]); err != nil {
+				t.Fatal(err)
+			}
+			if seeds[v].seed != nil {
+				if err := seeds[v].seed(db); err != nil {
+					t.Fatalf("seeding version %d: %v", v, err)
+				}
+			}
+			db.Close()
+			st, err := Open(dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			var got int
+			st.db.QueryRow("PRAGMA user_version").Scan(&got)
+			if got != SchemaVersion {
+				t.Fatalf("version %d after migrating, want %d", got, SchemaVersion)
+			}
+			if seeds[v].check != nil {
+				seeds[v].check(t, st)
+			}
+			// The migrated database works for new conversations too.
+			r := newRig(t, st, &scripted{script: answering(func(int) string { return "new" })}, nil)
+			r.ask("hello")
+			if c := r.load(); len(c.Messages) != 2 {
+				t.Fatalf("a new conversation after migrating: %d messages", len(c.Messages))
+			}
+		})
+	}
+}
+
+func TestMigrateRefusesANewerDatabase(t *testing.T) {
+	dir := t.TempDir()
+	st, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.db.Exec("PRAGMA user_version = 99")
+	st.Close()
+	if _, err := Open(dir, Options{}); err == nil || !strings.Contains(err.Error(), "upgrade Parley") {
+		t.Fatalf("opening a newer database: %v", err)
+	}
+}
+
+func TestFailedMigrationRollsBack(t *testing.T) {
+	db, err := sql.Open("sqlite", dsn(filepath.Join(t.TempDir(), FileName)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ms := []migration{
+		{name: "one", sql: "CREATE TABLE a (x)"},
+		{name: "two", sql: "CREATE TABLE b (y); INSERT INTO nowhere VALUES (1)"},
+	}
+	if err := migrateTo(context.Background(), db, ms); err == nil || !strings.Contains(err.Error(), "version 2 (two)") {
+		t.Fatalf("failing migration: %v", err)
+	}
+	var v, n int
+	db.QueryRow("PRAGMA user_version").Scan(&v)
+	db.QueryRow("SELECT count(*) FROM sqlite_master WHERE name = 'b'").Scan(&n)
+	if v != 1 || n != 0 {
+		t.Fatalf("after a failed migration: version %d, table b exists %v", v, n == 1)
+	}
+}
+
+func TestOpenNewDatabaseTwiceAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := Open(dir, Options{})
+			if err == nil {
+				err = st.Close()
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
