@@ -90,6 +90,8 @@ type app struct {
 	// completing is true when the shell asks for completions (parley
 	// __complete …): only then are the value completions registered.
 	completing bool
+	// tools are the tools of print mode (cli/tools.go); nil offers none.
+	tools *toolSetup
 }
 
 // flags are the command-line options. Each command registers only the

@@ -27,6 +27,8 @@ type target struct {
 	models   []string
 	theme    string
 	close    func()
+	// cfg is the configuration file as read (tools, MCP servers, allow).
+	cfg *config.Config
 }
 
 // resolve reads the configuration file, hands it and the flags that were
@@ -98,9 +100,7 @@ func (a *app) resolve(ctx context.Context, cmd *cobra.Command, needModel bool) (
 		ToolsMode:   r.ToolsMode,
 		Schema:      sch,
 	}
-	if a.f.demo && r.ToolsMode.OffersTools() {
-		t.settings.Tools = demoTools()
-	}
+	t.cfg = cfg
 	t.models = r.Profile.Models
 	t.theme = r.Theme
 	return t, nil

@@ -25,7 +25,13 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	defer t.close()
+	ts, err := a.setUpTools(t)
+	if err != nil {
+		return err
+	}
+	defer ts.close()
 	opts := ui.Options{
+		Tools:         ts.uiOptions(),
 		Panes:         []ui.PaneSpec{{Provider: t.provider, ProviderName: t.name, Settings: t.settings, Models: t.models}},
 		Theme:         t.theme,
 		InitialPrompt: strings.TrimSpace(strings.Join(args, " ")),

@@ -25,7 +25,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 // editor.
 func (m *Model) onChatKey(msg tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(msg, m.keys.Cancel) {
-		if m.streaming() {
+		if m.streaming() || m.toolsBusy() {
 			return m.stopStreams()
 		}
 		return m.onIdleCancel()
@@ -41,6 +41,10 @@ func (m *Model) onChatKey(msg tea.KeyPressMsg) tea.Cmd {
 func (m *Model) stopStreams() tea.Cmd {
 	for _, p := range m.panes {
 		p.cancel(m.rc(p))
+	}
+	if m.stopTools() {
+		m.setFlash("stopped — the tools were cancelled", true)
+		return nil
 	}
 	m.setFlash("stopped — the partial answer is kept", true)
 	return nil
@@ -92,7 +96,12 @@ func (m *Model) onViewKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return m.copyAnswer(), true
 	case key.Matches(msg, k.Help) && (empty || msg.String() == "f1"):
 		m.openOverlay(&helpOverlay{})
+	case key.Matches(msg, toolKeys.Expand):
+		m.toggleToolResults()
 	case key.Matches(msg, k.Close):
+		if p.loop.Running() != nil && m.stopPaneTools(p) {
+			m.setFlash("tool stopped", true)
+		}
 	default:
 		return nil, false
 	}

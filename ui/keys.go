@@ -74,9 +74,9 @@ func (k keyMap) helpRows() [][2]string {
 		{"ctrl+c · ctrl+d", "stop the answer (quit when idle) · quit"},
 		{"pgup pgdn · wheel", "scroll"},
 		{"home end (empty)", "top · bottom, following new output"},
-		{"ctrl+t · alt+t", "expand/collapse · hide/show reasoning"},
+		{"ctrl+t · alt+t · ctrl+r", "fold reasoning · hide it · fold tool results"},
 		{"ctrl+y · alt+y", "copy the last code block · the last answer"},
-		{"? (empty) f1 · esc", "this help (/help) · close help"},
+		{"? (empty) f1 · esc", "this help (/help) · close it, stop a tool"},
 	}
 }
 

@@ -102,6 +102,7 @@ func newModel(ctx context.Context, opts Options, send func(tea.Msg)) (*Model, er
 	clock := func() time.Time { return m.now() }
 	for i, spec := range opts.Panes {
 		m.panes = append(m.panes, newPane(PaneID(i+1), spec, clock, send))
+		m.setUpTools(m.panes[i])
 	}
 	m.in = newInput(th)
 	return m, nil
@@ -201,6 +202,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.submitText(msg.text)
 	case taskDoneMsg, taskEventMsg, imageResultMsg, usageResultMsg, modelsResultMsg:
 		return m.onTaskMsg(msg)
+	case toolDoneMsg, toolsStartedMsg, allowSavedMsg, argsFileMsg, argsEditedMsg:
+		return m.onToolMsg(msg)
 	case tea.KeyPressMsg:
 		return m.onKey(msg)
 	case tea.MouseWheelMsg:
@@ -236,8 +239,9 @@ func (m *Model) onFrame() tea.Cmd {
 	for _, p := range m.panes {
 		p.frame(m.rc(p))
 	}
+	m.onToolFrame()
 	m.refresh()
-	if m.streaming() {
+	if m.streaming() || m.toolsRunning() {
 		return m.ensureTicking()
 	}
 	return nil
@@ -291,22 +295,10 @@ func (m *Model) onPaneEvent(msg paneEventMsg) tea.Cmd {
 	return nil
 }
 
-// onAnswerEnd runs when a pane's answer has ended. It is the hook where
-// tool calls will be approved and run; for now they are only shown.
+// onAnswerEnd runs when a pane's answer has ended: the pane's tool loop
+// takes the answer's tool calls, if any (ui/tools.go).
 func (m *Model) onAnswerEnd(p *Pane) tea.Cmd {
-	calls := p.chat.PendingToolCalls()
-	if len(calls) == 0 || !p.chat.Settings().ToolsMode.OffersTools() {
-		return nil
-	}
-	return m.handleToolCalls(p, calls)
-}
-
-// handleToolCalls is the approval hook for tool calls. Tools are not run
-// yet: the calls are displayed in the transcript and nothing else happens;
-// the next prompt answers them as not run.
-func (m *Model) handleToolCalls(p *Pane, calls []provider.ToolCall) tea.Cmd {
-	m.setFlash(fmt.Sprintf("%d tool call(s) shown — running tools is not supported yet", len(calls)), false)
-	return nil
+	return m.applyLoop(p, p.loop.AfterTurn(p.chat.Turn()))
 }
 
 func (m *Model) quit() tea.Cmd {
@@ -314,10 +306,11 @@ func (m *Model) quit() tea.Cmd {
 	return tea.Quit
 }
 
-// shutdown cancels every stream and background command.
+// shutdown cancels every stream, tool run and background command.
 func (m *Model) shutdown() {
 	for _, p := range m.panes {
 		p.chat.Cancel()
+		p.loop.Cancel()
 	}
 	m.cancelTasks()
 }
@@ -344,6 +337,10 @@ func (m *Model) submitInput() tea.Cmd {
 		m.setFlash("an answer is still streaming — wait, or ctrl+c to stop it", true)
 		return nil
 	}
+	if m.toolsBusy() {
+		m.setFlash("a tool is running — wait, or esc to stop it", true)
+		return nil
+	}
 	m.in.Remember(text)
 	m.in.Reset()
 	return m.submitText(text)
@@ -354,6 +351,9 @@ func (m *Model) submitText(text string) tea.Cmd {
 	if !m.sized {
 		m.pending = text
 		return nil
+	}
+	if cmd, waiting := m.startToolsFirst(text); waiting {
+		return cmd
 	}
 	for _, p := range m.panes {
 		if err := p.submit(m.ctx, text, m.rc(p)); err != nil {
@@ -382,9 +382,11 @@ func (m *Model) runCommand(c command) tea.Cmd {
 			p.notice("system prompt set: "+c.arg, rc)
 		}
 	case "/new":
+		m.stopTools()
 		p.reset(rc)
 		m.setFlash("new conversation", false)
 	case "/retry":
+		m.stopTools()
 		if err := p.retry(m.ctx, rc); err != nil {
 			m.setFlash(err.Error(), true)
 			return nil
@@ -406,6 +408,8 @@ func (m *Model) runCommand(c command) tea.Cmd {
 		return m.runUsage(p)
 	case "/schema":
 		return m.runSchema(c.arg)
+	case "/tools":
+		m.showTools(p)
 	case "/help":
 		m.openOverlay(&helpOverlay{})
 	default:

@@ -23,6 +23,7 @@ var slashCommands = []slashCommand{
 	{"/image", true},
 	{"/usage", false},
 	{"/schema", true},
+	{"/tools", false},
 	{"/help", false},
 }
 
@@ -34,7 +35,7 @@ func commandHelpRows() [][2]string {
 		{"/model [NAME]", "list the models · switch to NAME"},
 		{"/system TEXT", "set the system prompt (empty clears it)"},
 		{"/new · /retry", "new conversation · regenerate the answer"},
-		{"/copy [N]", "copy code block N, or the last answer"},
+		{"/copy [N] · /tools", "copy code block N or the answer · the tools"},
 		{"/image [-m M] PROMPT", "generate an image into ~/Pictures/parley"},
 		{"/usage · /schema FILE|off", "usage (cuadra) · JSON answers matching FILE"},
 	}
