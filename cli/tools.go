@@ -145,7 +145,8 @@ func (a *app) checkPrintTools(cmd *cobra.Command) error {
 // stdin is a terminal, the approver that asks on it.
 type printLoop struct {
 	loop *session.ToolLoop
-	ask  *ttyApprover // nil without a terminal
+	ask  *ttyApprover    // nil without a terminal
+	reg  *tools.Registry // nil without tools
 	// engaged is set when the request offered tools that can run.
 	engaged bool
 	stopped string // why the loop stopped before a text answer
@@ -159,7 +160,7 @@ func (a *app) newPrintLoop(ctx context.Context, chat *session.Chat, done chan<- 
 	if ts != nil {
 		o.Policy, o.MaxRounds = ts.policy, ts.maxRounds
 		if ts.registry != nil {
-			o.Tools = ts.registry
+			o.Tools, pl.reg = ts.registry, ts.registry
 			pl.engaged = len(chat.Settings().Tools) > 0 && chat.Settings().ToolsMode.OffersTools()
 		}
 	}
@@ -178,6 +179,11 @@ func (pl *printLoop) step(up session.LoopUpdate, p printer) (over bool) {
 	for {
 		for _, r := range up.Runs {
 			p.toolRun(r)
+		}
+		if pl.reg != nil {
+			for _, msg := range pl.reg.TakeProblems() { // an MCP server that died
+				p.note("warning: " + msg)
+			}
 		}
 		if up.Stopped != "" {
 			pl.stopped = up.Stopped
