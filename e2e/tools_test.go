@@ -363,3 +363,55 @@ func TestTUIMCPStartsWithTheFirstPrompt(t *testing.T) {
 	p.keys("Enter")
 	p.waitFor(10*time.Second, "Tools · mode ask", "hi.greet", "MCP server hi · mcp · asks first", "gone.*", "MCP server · failed")
 }
+
+// TestTUIToolEditArguments: e opens the arguments in $EDITOR; an edit
+// that breaks the tool's schema is refused, a good one is what the call
+// runs with, and the model is told the arguments were edited.
+func TestTUIToolEditArguments(t *testing.T) {
+	g := timeGateway(t)
+	dir := t.TempDir()
+	editor := filepath.Join(dir, "editor.sh")
+	// The first edit gives zone a number (refused), the second a string.
+	script := "#!/bin/sh\nif [ -e " + dir + "/once ]; then echo '{\"zone\":\"CET\"}' > \"$1\"; else touch " + dir + "/once; echo '{\"zone\":5}' > \"$1\"; fi\n"
+	if err := os.WriteFile(editor, []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	conf := writeFile(t, "config.toml", getTimeConfig)
+	p := startTUI(t, []string{keyEnv, "EDITOR=" + editor, "VISUAL="}, append([]string{"--config", conf}, openaiArgs(g.Server, "what time is it?")...)...)
+	p.waitFor(20*time.Second, "y allow once")
+	p.keys("e")
+	p.waitFor(20*time.Second, "does not match the tool's parameters")
+	p.keys("e")
+	p.waitFor(20*time.Second, `"zone": "CET"`, "(edited)")
+	p.keys("y")
+	p.waitFor(20*time.Second, "(answer 1)", "run with edited arguments")
+	res := g.toolResultsOf(t, 1)
+	if len(res) != 1 || !strings.Contains(fmt.Sprint(res[0]["content"]), `edited by the user: {"zone":"CET"}`) {
+		t.Fatalf("the edited call's result: %v", res)
+	}
+}
+
+// TestPrintAsksOnTheTerminal: print mode with stdin a terminal asks about
+// each call there: y runs it, n with a reason denies it.
+func TestPrintAsksOnTheTerminal(t *testing.T) {
+	g := timeGateway(t)
+	conf := writeFile(t, "config.toml", getTimeConfig)
+	p := startTUI(t, []string{keyEnv}, g.args("--config", conf, "-p", "what time is it?", "--tools", "ask")...)
+	p.waitFor(20*time.Second, "wants to run get_time (config) with:", `"zone": "UTC"`, "[y] allow once")
+	p.keys("y", "Enter")
+	p.waitFor(20*time.Second, "The tool said: RESULT (answer 1)")
+	if res := g.toolResultsOf(t, 1); len(res) != 1 || res[0]["content"] != "RESULT\n" {
+		t.Fatalf("tool results %v", res)
+	}
+
+	p = startTUI(t, []string{keyEnv}, g.args("--config", conf, "-p", "what time is it?", "--tools", "ask")...)
+	p.waitFor(20*time.Second, "[y] allow once")
+	p.keys("n", "Enter")
+	p.waitFor(10*time.Second, "reason for the model")
+	p.keys("-l", "no clocks today")
+	p.keys("Enter")
+	p.waitFor(20*time.Second, "get_time denied: no clocks today", "(answer 2)")
+	if res := g.toolResultsOf(t, 3); !strings.Contains(fmt.Sprint(res[len(res)-1]["content"]), "no clocks today") {
+		t.Fatalf("the denial sent: %v", res)
+	}
+}

@@ -165,3 +165,74 @@ func TestToolsCommandListsToolsAndStates(t *testing.T) {
 	h.send("/tools")
 	contains(t, h.plain(), "Tools · mode ask", "get_time", "config · command · asks first", "nap", "runs without asking (allow list)")
 }
+
+// runCmd runs a command the model returned, and a batch's commands,
+// feeding the messages they produce back to Update.
+func (h *harness) runCmd(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	switch msg := cmd().(type) {
+	case tea.BatchMsg:
+		for _, c := range msg {
+			h.runCmd(c)
+		}
+	case nil:
+	default:
+		h.runCmd(h.update(msg))
+	}
+}
+
+func TestApprovalAlwaysSavesAndSays(t *testing.T) {
+	h, _ := toolHarness(t)
+	var saved []string
+	h.m.opts.Tools.SaveAllow = func(name string) (string, error) {
+		saved = append(saved, name)
+		return name + " is always allowed — saved in /cfg/config.toml", nil
+	}
+	h.send("time?")
+	h.until(h.answered(1))
+	h.runCmd(h.update(tea.KeyPressMsg{Code: 'a', Text: "a"}))
+	if len(saved) != 1 || saved[0] != "get_time" {
+		t.Fatalf("saved %v", saved)
+	}
+	contains(t, h.statusBar(), "get_time is always allowed — saved in /cfg/config.toml")
+	h.until(h.answered(2))
+	h.send("again")
+	h.until(h.answered(3))
+	if h.m.topOverlay() != nil {
+		t.Fatal("asked again about an always-allowed tool")
+	}
+}
+
+func TestManualToolResultIsTyped(t *testing.T) {
+	reg, err := tools.New(tools.Options{Tools: []tools.Spec{{Name: "ask_me", Kind: tools.KindManual}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newTurnsProvider(func(n int, ctx context.Context, emit func(provider.Event)) error {
+		if n == 1 {
+			emit(provider.ToolCallEvent{ToolCall: provider.ToolCall{ID: "m1", Name: "ask_me", Arguments: `{"q":"favourite colour?"}`}})
+			emit(provider.Done{FinishReason: "tool_calls"})
+			return nil
+		}
+		emit(provider.TextDelta{Text: "thanks"})
+		emit(provider.Done{})
+		return nil
+	})
+	h := newHarness(t, p, func(o *Options) {
+		o.Panes[0].Settings.Tools = reg.Definitions()
+		o.Tools = &ToolOptions{Registry: reg}
+	})
+	h.send("ask me")
+	h.until(h.answered(1))
+	contains(t, h.plain(), "Type the result of ask_me", "favourite colour?", "✎ ask_me · waiting for you to type its result")
+	h.typeText("blue")
+	h.press('j', tea.ModCtrl)
+	h.typeText("green")
+	h.press(tea.KeyEnter, 0)
+	h.until(h.answered(2))
+	if got := toolResults(p.requests()[1]); len(got) != 1 || got[0].ToolCallID != "m1" || got[0].Content != "blue\ngreen" {
+		t.Fatalf("typed result %+v", got)
+	}
+}
