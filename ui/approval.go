@@ -94,8 +94,8 @@ func (o *approvalOverlay) key(m *Model, msg tea.KeyPressMsg) overlayKey {
 			return overlayKey{cmd: m.applyLoop(p, p.loop.Cancel())}
 		}
 		return overlayKey{}
-	case "ctrl+c":
-		return overlayKey{pass: true} // stops everything, this prompt included
+	case "ctrl+c", "ctrl+d":
+		return overlayKey{pass: true} // stop everything (this prompt included), or quit
 	default:
 		return overlayKey{}
 	}
@@ -353,7 +353,7 @@ func (o *resultOverlay) key(m *Model, msg tea.KeyPressMsg) overlayKey {
 		o.text.text += "\n"
 	case "esc":
 		return overlayKey{close: true, cmd: m.provide(o.pane, o.call.Call.ID, "", false)}
-	case "ctrl+c":
+	case "ctrl+c", "ctrl+d":
 		return overlayKey{pass: true}
 	default:
 		o.text.key(msg)
