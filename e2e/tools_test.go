@@ -99,6 +99,7 @@ func timeGateway(t *testing.T) *gateway {
 // appears. A second question asks again; s then allows the tool for
 // the session, so a third question runs it without asking.
 func TestTUIToolApproval(t *testing.T) {
+	t.Parallel()
 	g := timeGateway(t)
 	conf := writeFile(t, "config.toml", getTimeConfig)
 	p := startTUI(t, []string{keyEnv}, append([]string{"--config", conf}, openaiArgs(g.Server, "what time is it in UTC?")...)...)
@@ -133,6 +134,7 @@ func TestTUIToolApproval(t *testing.T) {
 // TestTUIToolDenyWithReason: n, a reason and enter send the reason to
 // the model as the call's result; nothing runs.
 func TestTUIToolDenyWithReason(t *testing.T) {
+	t.Parallel()
 	g := timeGateway(t)
 	marker := filepath.Join(t.TempDir(), "ran")
 	conf := writeFile(t, "config.toml", strings.Replace(getTimeConfig, `"echo RESULT"`, `"echo RESULT; touch `+marker+`"`, 1))
@@ -156,6 +158,7 @@ func TestTUIToolDenyWithReason(t *testing.T) {
 // allow-listed, --tools auto runs the loop without a prompt; --tools ask
 // without a terminal is a usage error.
 func TestPrintToolsAuto(t *testing.T) {
+	t.Parallel()
 	g := timeGateway(t)
 	conf := writeFile(t, "config.toml", "allow = [\"get_time\"]\n"+getTimeConfig)
 	r := parley(t, runOpts{}, g.args("--config", conf, "-p", "what time is it?", "--tools", "auto")...)
@@ -195,6 +198,7 @@ func TestPrintToolsAuto(t *testing.T) {
 // TestCommandToolCannotSeeKeys: the command's environment lacks
 // PARLEY_API_KEY, OPENAI_API_KEY and the profile's own key variable.
 func TestCommandToolCannotSeeKeys(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		if n == 1 {
 			writeSSE(w, toolCallChunk(0, "call_env", "dump_env", `{}`), toolCallsChunk)
@@ -234,6 +238,7 @@ command = ["sh", "-c", "env"]
 // about the weather in Rome, shows the approval prompt, then answers from
 // the demo tool's result for Rome.
 func TestTUIDemoWeather(t *testing.T) {
+	t.Parallel()
 	want, err := demogw.Weather(context.Background(), `{"location":"Rome"}`)
 	if err != nil {
 		t.Fatal(err)
@@ -287,6 +292,7 @@ func greetServer() *mcp.Server {
 // test binary as the server) and over streamable HTTP on loopback; a
 // server that cannot start is reported once and the answer still comes.
 func TestPrintMCP(t *testing.T) {
+	t.Parallel()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -338,6 +344,7 @@ func TestPrintMCP(t *testing.T) {
 // start once in the transcript, and calls the other's tool after the
 // approval prompt; /tools lists it with its source.
 func TestTUIMCPStartsWithTheFirstPrompt(t *testing.T) {
+	t.Parallel()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -368,6 +375,7 @@ func TestTUIMCPStartsWithTheFirstPrompt(t *testing.T) {
 // that breaks the tool's schema is refused, a good one is what the call
 // runs with, and the model is told the arguments were edited.
 func TestTUIToolEditArguments(t *testing.T) {
+	t.Parallel()
 	g := timeGateway(t)
 	dir := t.TempDir()
 	editor := filepath.Join(dir, "editor.sh")
@@ -394,6 +402,7 @@ func TestTUIToolEditArguments(t *testing.T) {
 // TestPrintAsksOnTheTerminal: print mode with stdin a terminal asks about
 // each call there: y runs it, n with a reason denies it.
 func TestPrintAsksOnTheTerminal(t *testing.T) {
+	t.Parallel()
 	g := timeGateway(t)
 	conf := writeFile(t, "config.toml", getTimeConfig)
 	p := startTUI(t, []string{keyEnv}, g.args("--config", conf, "-p", "what time is it?", "--tools", "ask")...)
