@@ -95,6 +95,8 @@ type app struct {
 	// new one. saving is how the run is saved; nil saves nothing.
 	resumed *store.Conversation
 	saving  *recording
+	// tools are the tools of print mode (cli/tools.go); nil offers none.
+	tools *toolSetup
 }
 
 // flags are the command-line options. Each command registers only the

@@ -1,9 +1,6 @@
 package cli
 
-import (
-	"github.com/parley-chat/parley/internal/demogw"
-	"github.com/parley-chat/parley/provider"
-)
+import "github.com/parley-chat/parley/internal/demogw"
 
 // startDemo starts the built-in demo gateway on loopback (pacing from
 // PARLEY_DEMO_SPEED and PARLEY_DEMO_QUEUE_EVERY) and returns its base URL,
@@ -15,6 +12,3 @@ func startDemo() (baseURL string, models []string, stop func(), err error) {
 	}
 	return srv.URL, demogw.Models(), func() { _ = srv.Close() }, nil
 }
-
-// demoTools are the tools offered to the demo gateway's models.
-func demoTools() []provider.Tool { return demogw.Tools() }

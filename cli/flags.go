@@ -97,7 +97,7 @@ func (a *app) addRequestFlags(f *pflag.FlagSet) {
 	f.StringArrayVar(&a.f.stop, "stop", nil, "stop `SEQUENCE` (repeatable)")
 	f.BoolVar(&a.f.reasoning, "reasoning", false, "ask the model to think (where the dialect supports it)")
 	f.IntVar(&a.f.reasoningBudget, "reasoning-budget", 0, "reasoning budget in tokens (implies --reasoning)")
-	f.StringVar(&a.f.tools, "tools", "", "tool calls: "+toolsList()+" (print mode reports them and never runs them)")
+	f.StringVar(&a.f.tools, "tools", "", "tool calls: "+toolsList()+" (ask: approve each call; auto: run allow-listed tools, ask about the rest)")
 	f.StringVar(&a.f.jsonSchema, "json-schema", "", "ask for answers that are JSON matching the JSON Schema in `FILE`, and check them")
 	_ = cobra.MarkFlagFilename(f, "json-schema", "json")
 	f.BoolVar(&a.f.uiStream, "ui-stream", false, "cuadra dialect: ask for the Vercel AI SDK UI message stream (ui_stream in the config)")

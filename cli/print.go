@@ -25,6 +25,9 @@ func (a *app) runPrint(cmd *cobra.Command, args []string) error {
 	if a.f.output != "text" && a.f.output != "jsonl" {
 		return usageErrorf("--output must be text or jsonl, not %q", a.f.output)
 	}
+	if err := a.checkPrintTools(cmd); err != nil {
+		return err
+	}
 	prompt, err := a.readPrompt(cmd.Context(), args)
 	if err != nil {
 		return err
@@ -43,41 +46,71 @@ func (a *app) runPrint(cmd *cobra.Command, args []string) error {
 	t.provider, a.env.Stderr = withWaitNotice(t.provider, a.env.Stderr, a.env.StderrIsTerminal)
 	rs.start(a, t, store.OriginPrint)
 	a.saving = rs
+	ts, err := a.setUpTools(t)
+	if err != nil {
+		return err
+	}
+	defer ts.close()
+	a.tools = ts
 	return a.printAnswer(ctx, t.provider, t.settings, prompt)
 }
 
 // printAnswer asks for one answer to prompt on a session.Chat and prints
-// its events as they arrive. The chat's runner guarantees exactly one
-// terminal event, even from a provider that panics or returns without
-// one; the finished turn is then the one account of how the request
-// ended, and decides the exit code.
+// its events as they arrive. When the answer ends in tool calls the tool
+// loop (a.tools, see tools.go) runs them and asks for the next answer,
+// until the model answers in text. The chat's runner guarantees exactly
+// one terminal event per answer, even from a provider that panics or
+// returns without one; the last turn is then the one account of how the
+// request ended, and decides the exit code.
 func (a *app) printAnswer(ctx context.Context, prov provider.Provider, settings session.Settings, prompt string) error {
 	stdout := newRedactWriter(a.env.Stdout, a.secret)
 	stderr := newRedactWriter(a.env.Stderr, a.secret)
 	p := a.newPrinter(stdout, stderr)
+	if reg := a.tools.startTools(ctx, settings, p); reg != nil {
+		settings.Tools = reg.Definitions()
+	}
 	events := make(chan session.Stamped, 64)
+	done := make(chan session.ToolDone, 4)
 	chat := a.saving.newChat(session.ChatOptions{Provider: prov, Settings: settings,
 		Deliver: func(ev session.Stamped) { events <- ev }})
-	turn, err := chat.Send(ctx, prompt)
-	if err != nil {
+	tl := a.newPrintLoop(ctx, chat, done)
+	p.toolsRun(tl.engaged)
+	if _, err := chat.Send(ctx, prompt); err != nil {
 		return failure(err)
 	}
-	for finished := false; !finished; {
-		ev := <-events
-		if e, ok := ev.Event.(provider.Error); ok && e.Err != nil {
-			e.Err.Redact(a.secret)
+	stop := ctx.Done() // nil once handled, so a cancelled context is not polled again
+	for over := false; !over; {
+		select {
+		case ev := <-events:
+			if e, ok := ev.Event.(provider.Error); ok && e.Err != nil {
+				e.Err.Redact(a.secret)
+			}
+			up := chat.Handle(ev)
+			if up.Finished {
+				p.schema(up.Turn.SchemaCheck)
+			}
+			p.event(ev.Event)
+			if up.Finished {
+				over = tl.step(tl.loop.AfterTurn(up.Turn), p)
+			}
+		case d := <-done:
+			over = tl.step(tl.loop.Handle(d), p)
+		case <-stop:
+			stop = nil
+			if tl.loop.Busy() { // a tool runs or waits: stop it
+				over = tl.step(tl.loop.Cancel(), p)
+			}
 		}
-		up := chat.Handle(ev)
-		if finished = up.Finished; finished {
-			p.schema(up.Turn.SchemaCheck)
-		}
-		p.event(ev.Event)
 	}
+	turn := chat.Turn()
 	p.finish()
 	werr := errors.Join(stdout.Flush(), stderr.Flush(), p.writeErr())
-	if turn.Err == nil && !turn.Interrupted {
+	if turn.Err == nil && !turn.Interrupted && ctx.Err() == nil {
 		if werr != nil {
 			return failure(fmt.Errorf("writing output: %w", werr))
+		}
+		if tl.stopped != "" {
+			return &exitError{code: ExitFailure, err: errors.New("the tool loop stopped before the model answered"), silent: a.f.output == "text"}
 		}
 		return schemaFailure(turn)
 	}
@@ -165,6 +198,15 @@ type printer interface {
 	schema(*schema.Result)
 	finish()
 	writeErr() error
+	// toolsRun says whether tool calls can run (else they are reported
+	// as not executed).
+	toolsRun(bool)
+	// toolRun reports a tool call's progress and result.
+	toolRun(*session.ToolRun)
+	// note reports a message of the tool loop.
+	note(string)
+	// nextTurn separates the answers of a tool loop.
+	nextTurn()
 }
 
 // jsonlPrinter writes one JSON object per event per line, in the shape of
@@ -191,6 +233,7 @@ func (p *jsonlPrinter) event(ev provider.Event) {
 }
 
 func (p *jsonlPrinter) finish()         {}
+func (p *jsonlPrinter) toolsRun(bool)   {}
 func (p *jsonlPrinter) writeErr() error { return p.err }
 
 // textPrinter streams the answer text to stdout as it arrives and reports
@@ -210,6 +253,7 @@ type textPrinter struct {
 	err           *provider.APIError
 	truncated     bool           // the answer ended at the token limit
 	check         *schema.Result // the answer checked against --json-schema
+	runsTools     bool           // tool calls run (the tool loop has tools)
 }
 
 func (p *textPrinter) write(w io.Writer, s string) {
@@ -264,7 +308,11 @@ func (p *textPrinter) event(ev provider.Event) {
 		if args == "" {
 			args = "{}"
 		}
-		p.line("tool call (not executed): %s %s [id %s]", e.Name, args, e.ID)
+		if p.runsTools {
+			p.line("tool call: %s %s [id %s]", e.Name, args, e.ID)
+		} else {
+			p.line("tool call (not executed): %s %s [id %s]", e.Name, args, e.ID)
+		}
 	case provider.Retry:
 		p.line("%s", describeRetry(e))
 	case provider.Error:
@@ -295,6 +343,8 @@ func (p *textPrinter) finish() {
 }
 
 func (p *textPrinter) writeErr() error { return p.writeFailedErr }
+
+func (p *textPrinter) toolsRun(on bool) { p.runsTools = on }
 
 // describeRetry is the stderr line for a retry: a 429 from an
 // auto-queueing gateway reads as a queue wait, not a failure.

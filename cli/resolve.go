@@ -33,6 +33,8 @@ type target struct {
 	// and --no-save).
 	save  bool
 	close func()
+	// cfg is the configuration file as read (tools, MCP servers, allow).
+	cfg *config.Config
 }
 
 // resolve reads the configuration file, hands it and the flags that were
@@ -105,13 +107,11 @@ func (a *app) resolve(ctx context.Context, cmd *cobra.Command, needModel bool) (
 		ToolsMode:   r.ToolsMode,
 		Schema:      sch,
 	}
-	if a.f.demo && r.ToolsMode.OffersTools() {
-		t.settings.Tools = demoTools()
-	}
 	if a.resumed != nil {
 		t.settings = resumedSettings(a.resumed.Settings, t.settings, flags)
 	}
 	t.save = r.Save
+	t.cfg = cfg
 	t.models = r.Profile.Models
 	t.theme = r.Theme
 	t.mouse, t.configured = r.Mouse, r.Configured

@@ -33,7 +33,13 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 	}
 	defer t.close()
 	rs.start(a, t, store.OriginChat)
+	ts, err := a.setUpTools(t)
+	if err != nil {
+		return err
+	}
+	defer ts.close()
 	opts := ui.Options{
+		Tools:         ts.uiOptions(),
 		Panes:         []ui.PaneSpec{{Provider: t.provider, ProviderName: t.name, Settings: t.settings, Models: t.models}},
 		Theme:         t.theme,
 		InitialPrompt: strings.TrimSpace(strings.Join(args, " ")),

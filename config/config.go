@@ -65,8 +65,12 @@ type Config struct {
 	HeaderTimeout Duration `toml:"header_timeout"`
 	// MaxRetries bounds retries after the first attempt; nil = unset.
 	MaxRetries *int `toml:"max_retries"`
-	// Tools is the tools mode; "" = unset.
-	Tools provider.ToolsMode `toml:"tools"`
+	// Tools is the tools mode; "" = unset. The file sets it with
+	// tools = "ask", or tools_mode when "tools" holds [[tools]] tables
+	// (see ToolSettings).
+	Tools provider.ToolsMode `toml:"-"`
+	// ToolSettings are the tools, MCP servers and allow list (tools.go).
+	ToolSettings
 	// Save says whether conversations are saved; nil = unset (they are).
 	Save *bool `toml:"save"`
 	// Defaults are request parameters applied to every provider.
@@ -242,7 +246,8 @@ func Load(explicit string, getenv Getenv) (*Config, error) {
 	data, err := readBounded(path)
 	if err != nil {
 		if explicit == "" && errors.Is(err, fs.ErrNotExist) {
-			return &Config{lookedAt: path}, nil
+			c := &Config{lookedAt: path}
+			return c, c.loadAllowFile()
 		}
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, &Error{File: path, Msg: "config file not found"}
@@ -255,6 +260,9 @@ func Load(explicit string, getenv Getenv) (*Config, error) {
 	c, err := Parse(path, data)
 	if c != nil {
 		c.lookedAt = path
+		if err == nil {
+			err = c.loadAllowFile()
+		}
 	}
 	return c, err
 }
@@ -298,6 +306,10 @@ func Parse(path string, data []byte) (*Config, error) {
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&c)
 	if err != nil {
 		return nil, decodeError(path, data, err)
+	}
+	c.Path = path
+	if err := c.decodeTools(&md, data); err != nil {
+		return nil, err
 	}
 	if undecoded := md.Undecoded(); len(undecoded) > 0 {
 		k := undecoded[0]

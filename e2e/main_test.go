@@ -21,6 +21,9 @@ import (
 var parleyBin string
 
 func TestMain(m *testing.M) {
+	if os.Getenv(mcpHelperEnv) != "" { // started by parley as an MCP server (tools_test.go)
+		os.Exit(runMCPHelper())
+	}
 	os.Exit(run(m))
 }
 

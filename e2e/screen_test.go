@@ -216,9 +216,15 @@ func TestTUIStatusBarAndCommandsAt80Columns(t *testing.T) {
 	t.Logf("first screen:\n%s", screen)
 	p.keys("-l", "What is the weather in Paris?")
 	p.keys("Enter")
-	screen = p.waitFor(20*time.Second, "tool call get_weather", "done")
+	screen = p.waitFor(20*time.Second, "tool call get_weather", "y allow once")
 	bar := statusRow(screen)
 	if !strings.Contains(bar, "demo-fast") || !strings.Contains(bar, "done") {
+		t.Fatalf("status bar %q lacks the model or the state:\n%s", bar, screen)
+	}
+	t.Logf("asking about a tool call:\n%s", screen)
+	p.keys("y")
+	screen = p.waitFor(20*time.Second, "Weather in Paris", "done")
+	if bar := statusRow(screen); !strings.Contains(bar, "demo-fast") || !strings.Contains(bar, "done") {
 		t.Fatalf("status bar %q lacks the model or the state:\n%s", bar, screen)
 	}
 	t.Logf("after a tool call:\n%s", screen)

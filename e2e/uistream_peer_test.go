@@ -171,7 +171,7 @@ func TestUIMessageStreamPeer(t *testing.T) {
 		}},
 		{"/api/tool-error", func(t *testing.T, o *jsonlOutput) {
 			tr := o.first("tool_result")
-			if tr == nil || tr["is_error"] != true || !strings.Contains(tr["output"].(string), "quote service unavailable") {
+			if tr == nil || tr["error"] != true || !strings.Contains(tr["content"].(string), "quote service unavailable") {
 				t.Errorf("tool-error: %+v", o.events)
 			}
 		}},

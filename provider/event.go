@@ -32,13 +32,15 @@ type ToolCallEvent struct {
 	ToolCall
 }
 
-// ToolResult is a tool's output that the gateway itself produced (for
-// example server-side tools in a UI message stream).
+// ToolResult is a tool's output: one the gateway itself produced (for
+// example server-side tools in a UI message stream), or, in print mode's
+// JSONL, one Parley ran. On the wire it is
+// {"type":"tool_result","id":…,"name":…,"content":…,"error":bool}.
 type ToolResult struct {
 	ID      string `json:"id"`
 	Name    string `json:"name,omitempty"`
-	Output  string `json:"output"`
-	IsError bool   `json:"is_error,omitempty"`
+	Output  string `json:"content"`
+	IsError bool   `json:"error"`
 }
 
 // Source is a citation the answer refers to.
@@ -205,6 +207,14 @@ type wireError struct {
 	Partial      bool   `json:"partial,omitempty"`
 }
 
+// wireToolResult reads a tool_result line, also in the field names of
+// earlier versions ("output", "is_error").
+type wireToolResult struct {
+	ToolResult
+	LegacyOutput  *string `json:"output"`
+	LegacyIsError *bool   `json:"is_error"`
+}
+
 // subMillisecond returns d in nanoseconds when it is not a whole number
 // of milliseconds, and 0 (omitted) when it is.
 func subMillisecond(d time.Duration) int64 {
@@ -245,7 +255,15 @@ func UnmarshalEvent(data []byte) (Event, error) {
 		tc, err = decodeAs[ToolCall](data)
 		ev = ToolCallEvent{ToolCall: tc}
 	case "tool_result":
-		ev, err = decodeAs[ToolResult](data)
+		var w wireToolResult
+		w, err = decodeAs[wireToolResult](data)
+		if w.LegacyOutput != nil && w.Output == "" {
+			w.Output = *w.LegacyOutput
+		}
+		if w.LegacyIsError != nil && !w.IsError {
+			w.IsError = *w.LegacyIsError
+		}
+		ev = w.ToolResult
 	case "source":
 		ev, err = decodeAs[Source](data)
 	case "usage":

@@ -447,3 +447,10 @@ func estimateMessage(m provider.Message) int {
 	}
 	return EstimateTokens(n)
 }
+
+// SetTools sets the tools offered with the next requests (the tools of
+// MCP servers arrive once the servers have started).
+func (c *Chat) SetTools(tools []provider.Tool) {
+	c.conv.Settings.Tools = tools
+	c.changed(ChangeSettings)
+}

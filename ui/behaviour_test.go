@@ -286,7 +286,7 @@ func TestSlashCommands(t *testing.T) {
 	h.send("/frobnicate")
 	contains(t, h.plain(), "unknown command /frobnicate")
 	h.send("/help")
-	contains(t, h.plain(), "esc closes this help")
+	contains(t, h.plain(), "open this help · esc closes it")
 }
 
 // runCopy runs a copy command and returns what went to the clipboard via

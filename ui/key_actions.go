@@ -26,7 +26,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 // prompt editor.
 func (m *Model) onChatKey(msg tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(msg, m.keys.Cancel) {
-		if m.streaming() {
+		if m.streaming() || m.toolsBusy() {
 			return m.stopStreams()
 		}
 		return m.onIdleCancel()
@@ -50,12 +50,16 @@ func (m *Model) stopStreams() tea.Cmd {
 	}
 	m.quitArmed = time.Time{}
 	m.unqueue("stopped: your next prompt is back in the input")
+	if m.stopTools() {
+		m.setFlash("stopped — the tools were cancelled", true)
+		return nil
+	}
 	m.setFlash("stopped — the partial answer is kept", true)
 	return nil
 }
 
 // onEsc is esc with no overlay open: it takes a waiting prompt back into
-// the editor; else it stops the focused pane's answer.
+// the editor; else it stops the focused pane's answer or its tool.
 func (m *Model) onEsc() {
 	if m.queued != nil {
 		m.unqueue("")
@@ -65,6 +69,8 @@ func (m *Model) onEsc() {
 	if p := m.focused(); p.Streaming() {
 		p.cancel(m.rc(p))
 		m.setFlash("stopped — the partial answer is kept", true)
+	} else if m.stopPaneTools(p) {
+		m.setFlash("tool stopped", true)
 	}
 }
 
@@ -141,6 +147,8 @@ func (m *Model) onViewKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return m.copyAnswer(), true
 	case key.Matches(msg, k.Help) && (empty || msg.String() == "f1"):
 		m.openOverlay(&helpOverlay{})
+	case key.Matches(msg, toolKeys.Expand):
+		m.toggleToolResults()
 	default:
 		return nil, false
 	}

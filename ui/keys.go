@@ -96,9 +96,8 @@ func (k keyMap) helpRows() [][2]string {
 		scroll,
 		{"home end (empty)", "top · bottom, following new output"},
 		{"alt+← alt+→ (empty)", "scroll lines cut at the edge (→) sideways"},
-		{"ctrl+t · alt+t", "expand/collapse · hide/show reasoning"},
-		{"alt+p · ? f1", "unfold/fold the last paste · help (/help)"},
-		{"ctrl+y · alt+y", "copy the last code block · the last answer"},
+		{"ctrl+t · alt+t · alt+r", "fold reasoning · hide it · fold tool results"},
+		{"alt+p · ctrl+y · alt+y", "unfold the paste · copy the code · the answer"},
 	}
 }
 
@@ -108,7 +107,7 @@ func (k keyMap) helpRows() [][2]string {
 // the width without the box and shown from line offset, with a scroll
 // hint on the last line. It also returns the largest useful offset.
 func helpView(k keyMap, th *themes.Theme, width, height, offset int) (string, int) {
-	keys := table(th, "Keys · esc closes this help", k.helpRows())
+	keys := table(th, "Keys · ? f1 /help open this help · esc closes it", k.helpRows())
 	cmdTable := table(th, "Commands", commandHelpRows())
 	var body string
 	if lipgloss.Width(keys)+lipgloss.Width(cmdTable)+8 <= width {

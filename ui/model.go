@@ -106,6 +106,7 @@ func newModel(ctx context.Context, opts Options, send func(tea.Msg)) (*Model, er
 	clock := func() time.Time { return m.now() }
 	for i, spec := range opts.Panes {
 		m.panes = append(m.panes, newPane(PaneID(i+1), spec, clock, send))
+		m.setUpTools(m.panes[i])
 	}
 	m.in = newInput(th)
 	for _, h := range opts.History {
@@ -216,6 +217,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.submitText(msg.text)
 	case taskDoneMsg, taskEventMsg, imageResultMsg, usageResultMsg, modelsResultMsg:
 		return m.onTaskMsg(msg)
+	case toolDoneMsg, toolsStartedMsg, allowSavedMsg, argsFileMsg, argsEditedMsg:
+		return m.onToolMsg(msg)
 	case tea.KeyPressMsg:
 		return m.onKey(msg)
 	case tea.MouseWheelMsg:
@@ -257,8 +260,9 @@ func (m *Model) onFrame() tea.Cmd {
 	for _, p := range m.panes {
 		p.frame(m.rc(p))
 	}
+	m.onToolFrame()
 	m.refresh()
-	if m.streaming() {
+	if m.streaming() || m.toolsRunning() {
 		return m.ensureTicking()
 	}
 	return nil
@@ -312,22 +316,10 @@ func (m *Model) onPaneEvent(msg paneEventMsg) tea.Cmd {
 	return nil
 }
 
-// onAnswerEnd runs when a pane's answer has ended. It is the hook where
-// tool calls will be approved and run; for now they are only shown.
+// onAnswerEnd runs when a pane's answer has ended: the pane's tool loop
+// takes the answer's tool calls, if any (ui/tools.go).
 func (m *Model) onAnswerEnd(p *Pane) tea.Cmd {
-	calls := p.chat.PendingToolCalls()
-	if len(calls) == 0 || !p.chat.Settings().ToolsMode.OffersTools() {
-		return m.afterAnswer(p)
-	}
-	return m.handleToolCalls(p, calls)
-}
-
-// handleToolCalls is the approval hook for tool calls. Tools are not run
-// yet: the calls are displayed in the transcript and nothing else happens;
-// the next prompt answers them as not run.
-func (m *Model) handleToolCalls(p *Pane, calls []provider.ToolCall) tea.Cmd {
-	p.notice(fmt.Sprintf("%d tool call(s) shown — running tools is not supported yet", len(calls)), m.rc(p))
-	return m.afterAnswer(p)
+	return m.applyLoop(p, p.loop.AfterTurn(p.chat.Turn()))
 }
 
 func (m *Model) quit() tea.Cmd {
@@ -335,10 +327,11 @@ func (m *Model) quit() tea.Cmd {
 	return tea.Quit
 }
 
-// shutdown cancels every stream and background command.
+// shutdown cancels every stream, tool run and background command.
 func (m *Model) shutdown() {
 	for _, p := range m.panes {
 		p.chat.Cancel()
+		p.loop.Cancel()
 	}
 	m.cancelTasks()
 }
@@ -368,11 +361,13 @@ func (m *Model) runCommand(c command) tea.Cmd {
 	case "/system":
 		m.systemCommand(p, c.arg)
 	case "/new", "/clear":
+		m.stopTools()
 		p.reset(rc)
 		p.notice("new conversation", rc)
 	case "/quit", "/exit":
 		return m.quit()
 	case "/retry":
+		m.stopTools()
 		if err := p.retry(m.ctx, rc); err != nil {
 			p.warning("/retry: "+err.Error(), rc)
 			return nil
@@ -398,6 +393,8 @@ func (m *Model) runCommand(c command) tea.Cmd {
 		return m.exportConversation(p, c.arg)
 	case "/title":
 		m.setTitle(p, c.arg)
+	case "/tools":
+		m.showTools(p)
 	case "/help":
 		m.openOverlay(&helpOverlay{})
 	default:

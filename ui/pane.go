@@ -36,6 +36,7 @@ type Pane struct {
 	ID   PaneID
 	spec PaneSpec
 	chat *session.Chat
+	loop *session.ToolLoop // runs the tool calls answers end in (ui/tools.go)
 
 	items     []*item
 	nextItem  int

@@ -32,7 +32,7 @@ func (m *Model) submitInput() tea.Cmd {
 		m.in.Remember()
 		m.in.Reset()
 		cmd := m.runCommand(c)
-		if m.queued != nil && !m.streaming() {
+		if m.queued != nil && !m.answering() {
 			// The command ended the answer (/new): the waiting prompt
 			// goes back to the editor rather than into a new context.
 			m.unqueue("the answer ended early: your next prompt is back in the input")
@@ -43,7 +43,7 @@ func (m *Model) submitInput() tea.Cmd {
 	e := m.in.entry()
 	m.in.Remember()
 	m.in.Reset()
-	if m.streaming() {
+	if m.answering() {
 		m.queue(queuedPrompt{e: e, shown: shown, text: text})
 		m.layout()
 		return nil
@@ -68,7 +68,7 @@ func (m *Model) queue(q queuedPrompt) {
 // sendQueued sends the waiting prompt once no answer streams.
 func (m *Model) sendQueued() tea.Cmd {
 	q := m.queued
-	if q == nil || m.streaming() {
+	if q == nil || m.answering() {
 		return nil
 	}
 	m.queued = nil
@@ -101,6 +101,9 @@ func (m *Model) sendPrompt(shown, text string) tea.Cmd {
 	if !m.sized {
 		m.pending = text
 		return nil
+	}
+	if cmd, waiting := m.startToolsFirst(shown, text); waiting {
+		return cmd
 	}
 	for _, p := range m.panes {
 		if err := p.submitShown(m.ctx, shown, text, m.rc(p)); err != nil {
@@ -141,6 +144,10 @@ func (m *Model) queueLine() string {
 	line := m.th.Accent.Render(head) + ansi.Truncate(first, room, "…") + m.th.Dim.Render(hint)
 	return ansi.Truncate(line, m.width, "")
 }
+
+// answering reports whether an answer streams or a tool loop goes on in
+// some pane: a prompt sent meanwhile waits.
+func (m *Model) answering() bool { return m.streaming() || m.toolsBusy() }
 
 // afterAnswer runs when a pane's answer has ended and no tool loop goes
 // on from it: the waiting prompt is sent once no answer streams, or given

@@ -40,6 +40,9 @@ type Options struct {
 	// $XDG_PICTURES_DIR/parley, else ~/Pictures/parley when ~/Pictures
 	// exists, else the current directory (see imagefile.DefaultDir).
 	ImageDir string
+	// Tools are the tools the chat offers and the rules for running
+	// them; nil offers none (tool calls are only shown).
+	Tools *ToolOptions
 	// Input and Output default to the terminal; tests may set them.
 	Input  io.Reader
 	Output io.Writer

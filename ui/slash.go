@@ -26,6 +26,7 @@ var slashCommands = []slashCommand{
 	{"/schema", true},
 	{"/export", true},
 	{"/title", true},
+	{"/tools", false},
 	{"/help", false},
 	{"/quit", false},
 	{"/exit", false},
@@ -41,7 +42,8 @@ func commandHelpRows() [][2]string {
 		{"/new · /retry · /quit", "new chat (/clear) · answer again · quit (/exit)"},
 		{"/copy [N] · /export [F]", "copy code block N or the answer · save as .md"},
 		{"/image [-m M] PROMPT", "generate an image into ~/Pictures/parley"},
-		{"/usage · /schema FILE|off", "usage (cuadra) · JSON answers matching FILE"},
+		{"/tools · /usage", "the tools offered · account usage (cuadra)"},
+		{"/schema FILE|off", "JSON answers matching FILE · free text again"},
 	}
 }
 

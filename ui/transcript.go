@@ -48,17 +48,18 @@ type renderKey struct {
 type item struct {
 	id         int
 	kind       itemKind
-	text       string        // user prompt or notice (raw)
-	turn       *session.Turn // assistant: reasoning, tool calls, error, timings
-	md         string        // assistant: the final answer source
-	firstBlock int           // number of the first code block in this answer
-	blocks     int           // how many code blocks the answer has
-	expanded   bool          // reasoning shown in full
-	live       bool          // still streaming; lines come from the pane
-	info       *info         // kindInfo: what the report shows
-	sv         *structured   // assistant: the answer as JSON checked against a schema
-	warn       bool          // kindNotice: reports a problem
-	fold       *foldedPrompt // kindUser: the prompt as sent, when text shows it folded
+	text       string           // user prompt or notice (raw)
+	turn       *session.Turn    // assistant: reasoning, tool calls, error, timings
+	md         string           // assistant: the final answer source
+	firstBlock int              // number of the first code block in this answer
+	blocks     int              // how many code blocks the answer has
+	expanded   bool             // reasoning shown in full
+	live       bool             // still streaming; lines come from the pane
+	info       *info            // kindInfo: what the report shows
+	sv         *structured      // assistant: the answer as JSON checked against a schema
+	warn       bool             // kindNotice: reports a problem
+	fold       *foldedPrompt    // kindUser: the prompt as sent, when text shows it folded
+	run        *session.ToolRun // kindTool: the call and its result
 
 	key   renderKey
 	lines []string
@@ -101,6 +102,8 @@ func (it *item) render(c renderCtx) []string {
 		it.renderAssistant(&b, c)
 	case kindInfo:
 		it.info.render(&b, c)
+	case kindTool:
+		it.renderRun(&b, c)
 	}
 	b.WriteByte('\n')
 	it.lines = strings.Split(b.String(), "\n")

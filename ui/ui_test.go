@@ -159,12 +159,12 @@ func TestGoldenHelp(t *testing.T) {
 	// The overlay fits a 24-line terminal: its bottom border is on screen.
 	contains(t, screen, "╰")
 	h.press(tea.KeyEscape, 0)
-	if strings.Contains(h.plain(), "esc closes this help") {
+	if strings.Contains(h.plain(), "open this help · esc closes it") {
 		t.Fatal("help did not close")
 	}
 	// In a non-empty input ? is just a character.
 	h.typeText("why?")
-	if strings.Contains(h.plain(), "esc closes this help") || h.m.in.Value() != "why?" {
+	if strings.Contains(h.plain(), "open this help · esc closes it") || h.m.in.Value() != "why?" {
 		t.Fatalf("? in text opened help; input %q", h.m.in.Value())
 	}
 }

@@ -59,7 +59,7 @@ func compose(req *chatRequest, seed uint64) reply {
 			kind:     kindToolCall,
 			toolID:   fmt.Sprintf("call_demo%016x", seed),
 			toolName: "get_weather",
-			toolArgs: []string{`{"`, `loca`, `tion":"`, `Par`, `is"}`},
+			toolArgs: weatherArgs(cityIn(last)),
 			finish:   "tool_calls",
 		}
 	case hasWord(w, "escape", "hostile"):
@@ -171,6 +171,9 @@ func toolResultReply(req *chatRequest) reply {
 			place = loc
 		}
 	}
+	if failed, ok := toolFailure(out); ok {
+		return notRunReply(name, place, failed)
+	}
 	if place != "" {
 		fmt.Fprintf(&b, "## Weather in %s\n\n", place)
 	} else {
@@ -214,6 +217,37 @@ func toolResultReply(req *chatRequest) reply {
 	} else {
 		b.WriteString("**In short:** the answer above comes straight from the tool's output rather than from my memory.\n")
 	}
+	return reply{kind: kindToolResult, content: b.String(), finish: "stop"}
+}
+
+// toolFailure reads a tool result that says the tool did not run or
+// failed: {"error": …} with an optional "reason". It returns the words to
+// quote.
+func toolFailure(out string) (string, bool) {
+	var obj map[string]any
+	if json.Unmarshal([]byte(out), &obj) != nil {
+		return "", false
+	}
+	e, ok := obj["error"].(string)
+	if !ok {
+		return "", false
+	}
+	if r, ok := obj["reason"].(string); ok && r != "" {
+		e += " — the reason given: " + r
+	}
+	return e, true
+}
+
+// notRunReply answers a tool result that says the tool did not run.
+func notRunReply(name, place, failed string) reply {
+	var b strings.Builder
+	if place != "" {
+		fmt.Fprintf(&b, "## Weather in %s\n\n", place)
+	} else {
+		b.WriteString("## Tool result\n\n")
+	}
+	fmt.Fprintf(&b, "I asked to call `%s`, but it did not give me a result: *%s*.\n\n", name, strings.ReplaceAll(failed, "*", ""))
+	b.WriteString("So I cannot tell you from the tool. Allow the call next time (or fix what stopped it) and ask again.\n")
 	return reply{kind: kindToolResult, content: b.String(), finish: "stop"}
 }
 

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/parley-chat/parley/provider"
@@ -109,7 +110,7 @@ func buildBody(req *provider.Request) ([]byte, error) {
 			for _, tc := range m.ToolCalls {
 				callNames[tc.ID] = tc.Name
 				c.Parts = append(c.Parts, part{
-					FunctionCall:     &functionCall{Name: tc.Name, Args: argsObject(tc.Arguments)},
+					FunctionCall:     &functionCall{ID: geminiID(tc.ID), Name: tc.Name, Args: argsObject(tc.Arguments)},
 					ThoughtSignature: tc.Opaque,
 				})
 			}
@@ -122,7 +123,7 @@ func buildBody(req *provider.Request) ([]byte, error) {
 			if name == "" {
 				name = callNames[m.ToolCallID]
 			}
-			fr := part{FunctionResponse: &functionResponse{Name: name, Response: responseObject(m.Content)}}
+			fr := part{FunctionResponse: &functionResponse{ID: geminiID(m.ToolCallID), Name: name, Response: responseObject(m.Content)}}
 			// The answers to one turn's calls go together in one content.
 			if n := len(g.Contents); n > 0 && g.Contents[n-1].Role == "user" && len(g.Contents[n-1].Parts) > 0 &&
 				g.Contents[n-1].Parts[0].FunctionResponse != nil {
@@ -173,6 +174,19 @@ func buildBody(req *provider.Request) ([]byte, error) {
 	}
 	return json.Marshal(g)
 }
+
+// geminiID is the id to send back with a function call and its response:
+// the id Gemini gave the call, or "" for an id Parley made up for a call
+// that came without one (see decoder.emitCall), which Gemini never saw.
+func geminiID(id string) string {
+	if madeUpID.MatchString(id) {
+		return ""
+	}
+	return id
+}
+
+// madeUpID matches the ids the decoder gives calls that have none.
+var madeUpID = regexp.MustCompile(`^call_[0-9a-f]{8}_[0-9]+$`)
 
 // argsObject turns a tool call's argument string into the object Gemini
 // expects; text that is not a JSON object is kept under "arguments".

@@ -495,8 +495,8 @@ func TestRequestShape(t *testing.T) {
 		t.Errorf("auth headers: x-goog-api-key %q Authorization %q", r.Header.Get("x-goog-api-key"), r.Header.Get("Authorization"))
 	}
 	want := `{"contents":[{"role":"user","parts":[{"text":"Weather in Paris and Rome?"}]},` +
-		`{"role":"model","parts":[{"functionCall":{"name":"get_weather","args":{"city":"Paris"}}},{"functionCall":{"name":"get_weather","args":{"city":"Rome"}}}]},` +
-		`{"role":"user","parts":[{"functionResponse":{"name":"get_weather","response":{"temp":18}}},{"functionResponse":{"name":"get_weather","response":{"result":"sunny"}}}]},` +
+		`{"role":"model","parts":[{"functionCall":{"id":"c1","name":"get_weather","args":{"city":"Paris"}}},{"functionCall":{"id":"c2","name":"get_weather","args":{"city":"Rome"}}}]},` +
+		`{"role":"user","parts":[{"functionResponse":{"id":"c1","name":"get_weather","response":{"temp":18}}},{"functionResponse":{"id":"c2","name":"get_weather","response":{"result":"sunny"}}}]},` +
 		`{"role":"model","parts":[{"text":"Paris 18, Rome sunny."}]},{"role":"user","parts":[{"text":"Thanks"}]}],` +
 		`"systemInstruction":{"parts":[{"text":"Be brief."}]},` +
 		`"generationConfig":{"temperature":0.2,"topP":0.8,"maxOutputTokens":100,"stopSequences":["END"],"responseMimeType":"application/json","responseJsonSchema":{"type":"object"},"thinkingConfig":{"includeThoughts":true,"thinkingBudget":1024}},` +

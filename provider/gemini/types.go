@@ -56,6 +56,8 @@ type partialArg struct {
 }
 
 type functionResponse struct {
+	// ID answers the functionCall with the same id, when Gemini gave it one.
+	ID       string          `json:"id,omitempty"`
 	Name     string          `json:"name"`
 	Response json.RawMessage `json:"response"`
 }
