@@ -26,7 +26,10 @@ type Turn struct {
 	// the turn stays on record but its answer left the conversation.
 	Superseded bool
 
-	Start      time.Time
+	Start time.Time
+	// Sent is when the request that answered went out: Start, or the end
+	// of the last wait before it (a retry's, or the client's pacing).
+	Sent       time.Time
 	FirstToken time.Time // first text or reasoning delta
 	FirstText  time.Time // first answer text delta
 	End        time.Time
@@ -67,7 +70,7 @@ type Turn struct {
 
 // NewTurn starts a turn at the given time.
 func NewTurn(start time.Time) *Turn {
-	return &Turn{Start: start}
+	return &Turn{Start: start, Sent: start}
 }
 
 // Apply folds ev into the turn at time now and reports whether ev ended the
@@ -108,6 +111,10 @@ func (t *Turn) Apply(ev provider.Event, now time.Time) bool {
 	case provider.Usage:
 		t.Usage = e
 		t.HasUsage = true
+	case provider.Retry:
+		t.Sent = now.Add(e.Wait)
+	case provider.Paced:
+		t.Sent = now.Add(e.Wait)
 	case provider.Started:
 		if e.Model != "" {
 			t.Model = e.Model
@@ -224,6 +231,27 @@ func (t *Turn) TokensPerSecond(now time.Time) float64 {
 		return 0
 	}
 	return float64(t.OutputTokens()) / d
+}
+
+// TTFT is the time to first token: from when the request that answered
+// went out (see Sent) to the first text or reasoning; zero before it.
+func (t *Turn) TTFT() time.Duration {
+	if t.FirstToken.IsZero() {
+		return 0
+	}
+	return max(t.FirstToken.Sub(t.Sent), 0)
+}
+
+// Waited is how long the turn waited before its answering request went
+// out: queue waits, retries and pacing, at now while it still waits.
+func (t *Turn) Waited(now time.Time) time.Duration {
+	end := t.Sent
+	if t.finished && t.End.Before(end) {
+		end = t.End
+	} else if !t.finished && now.Before(end) {
+		end = now
+	}
+	return max(end.Sub(t.Start), 0)
 }
 
 // EstimateTokens estimates a token count from a byte count.
