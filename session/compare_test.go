@@ -20,7 +20,7 @@ import (
 
 // byName is a loopback gateway that answers each model by name: "<model>
 // says hi". A model in refuseFirst answers its first request with 429
-// Retry-After: 1; a model in hold waits for the channel to close before
+// Retry-After: 2; a model in hold waits for the channel to close before
 // its answer.
 type byName struct {
 	refuseFirst map[string]bool
@@ -44,7 +44,7 @@ func (g *byName) start(t *testing.T) provider.Provider {
 		w.Header().Set("X-RateLimit-Limit-Requests", "20")
 		w.Header().Set("X-RateLimit-Remaining-Requests", fmt.Sprint(20-n))
 		if g.refuseFirst[req.Model] && n == 1 {
-			w.Header().Set("Retry-After", "1")
+			w.Header().Set("Retry-After", "2")
 			http.Error(w, `{"error":{"message":"Request queued","type":"rate_limit_error"}}`, http.StatusTooManyRequests)
 			return
 		}
@@ -109,16 +109,21 @@ func drain(t *testing.T, c *session.Compare, events chan colEvent, each func(col
 }
 
 // TestCompareColumnQueuedWhileOtherFinishes: beta's first request is
-// queued (429, Retry-After 1); alpha streams and finishes meanwhile, then
-// beta finishes too. Each column keeps its own answer and figures.
+// queued (429, Retry-After 2); alpha, held until beta is queued, streams
+// and finishes meanwhile, then beta finishes too. Each column keeps its
+// own answer and figures.
 func TestCompareColumnQueuedWhileOtherFinishes(t *testing.T) {
-	g := &byName{refuseFirst: map[string]bool{"beta": true}}
+	release := make(chan struct{})
+	g := &byName{refuseFirst: map[string]bool{"beta": true}, hold: map[string]chan struct{}{"alpha": release}}
 	c, events := newCompare(t, g.start(t), "alpha", "beta")
 	if err := c.Send(context.Background(), "question"); err != nil {
 		t.Fatal(err)
 	}
 	betaQueuedWhenAlphaDone := false
 	order := drain(t, c, events, func(e colEvent) {
+		if _, ok := e.ev.Event.(provider.Retry); ok && e.col == 1 {
+			close(release)
+		}
 		if e.col == 0 && session.Terminal(e.ev.Event) {
 			betaQueuedWhenAlphaDone = c.Columns()[1].Chat.State().Phase == session.PhaseQueued
 		}
@@ -133,7 +138,7 @@ func TestCompareColumnQueuedWhileOtherFinishes(t *testing.T) {
 		}
 	}
 	rs := c.Results(time.Now())
-	if rs[0].Waited != 0 || rs[1].Waited < time.Second || rs[1].TTFT >= rs[1].Waited+time.Second {
+	if rs[0].Waited != 0 || rs[1].Waited < 2*time.Second || rs[1].TTFT >= rs[1].Waited {
 		t.Fatalf("results %+v", rs)
 	}
 	if rs[0].Outcome() != "stop" || rs[1].Outcome() != "stop" || c.Failed() {

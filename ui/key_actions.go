@@ -30,6 +30,9 @@ func (m *Model) onChatKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return m.onIdleCancel()
 	}
+	if m.cmp != nil && m.onCompareKey(msg) {
+		return nil
+	}
 	if cmd, ok := m.onViewKey(msg); ok {
 		return cmd
 	}
@@ -77,7 +80,9 @@ func (m *Model) onViewKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, k.Top) && (empty || msg.String() == "ctrl+home"):
 		m.scroll(1 << 30)
 	case key.Matches(msg, k.Bottom) && (empty || msg.String() == "ctrl+end"):
-		p.scrollToBottom(m.rc(p))
+		for _, q := range m.scrolled() {
+			q.scrollToBottom(m.rc(q))
+		}
 		m.dirty = true
 	case key.Matches(msg, k.ToggleThought):
 		if !p.toggleReasoning(m.rc(p)) {
@@ -93,6 +98,7 @@ func (m *Model) onViewKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, k.Help) && (empty || msg.String() == "f1"):
 		m.openOverlay(&helpOverlay{})
 	case key.Matches(msg, k.Close):
+		m.cancelFocused()
 	default:
 		return nil, false
 	}

@@ -51,7 +51,7 @@ func defaultKeys() keyMap {
 		CopyBlock:     key.NewBinding(key.WithKeys("ctrl+y"), key.WithHelp("ctrl+y", "copy the last code block")),
 		CopyAnswer:    key.NewBinding(key.WithKeys("alt+y"), key.WithHelp("alt+y", "copy the last answer")),
 		Help:          key.NewBinding(key.WithKeys("f1", "?"), key.WithHelp("? (empty input) / f1", "this help")),
-		Close:         key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close help or completion")),
+		Close:         key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close help; stop the focused answer")),
 	}
 }
 
@@ -66,17 +66,16 @@ func (k keyMap) all() []key.Binding {
 // a row so the overlay fits a 24-line terminal.
 func (k keyMap) helpRows() [][2]string {
 	return [][2]string{
-		{"enter", "send the prompt"},
-		{"alt+enter, ctrl+j", "new line"},
+		{"enter · alt+enter/ctrl+j", "send the prompt · new line"},
 		{"↑ ↓ (empty input)", "earlier / later prompts"},
-		{"tab", "complete a /command or model"},
+		{"tab · shift+tab", "complete a /command or model · compare: focus"},
 		{"ctrl+o", "edit the prompt in $EDITOR"},
 		{"ctrl+c · ctrl+d", "stop the answer (quit when idle) · quit"},
 		{"pgup pgdn · wheel", "scroll"},
 		{"home end (empty)", "top · bottom, following new output"},
 		{"ctrl+t · alt+t", "expand/collapse · hide/show reasoning"},
 		{"ctrl+y · alt+y", "copy the last code block · the last answer"},
-		{"? (empty) f1 · esc", "this help (/help) · close help"},
+		{"? (empty) f1 · esc", "this help (/help) · close it, or stop the answer"},
 	}
 }
 

@@ -4,9 +4,7 @@ import (
 	"context"
 	"sort"
 	"strings"
-	"time"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/parley-chat/parley/provider"
 	"github.com/parley-chat/parley/session"
@@ -60,15 +58,9 @@ type Pane struct {
 	renders int
 }
 
-// newPane returns an empty pane for spec. Its chat stamps events with now
-// and delivers them through send as paneEventMsg.
-func newPane(id PaneID, spec PaneSpec, now func() time.Time, send func(tea.Msg)) *Pane {
-	chat := session.NewChat(session.ChatOptions{
-		Provider: spec.Provider,
-		Settings: spec.Settings,
-		Now:      now,
-		Deliver:  func(ev session.Stamped) { send(paneEventMsg{Pane: id, Ev: ev}) },
-	})
+// newPane returns an empty pane for spec that draws chat, whose events
+// must come back to it as paneEventMsg for id.
+func newPane(id PaneID, spec PaneSpec, chat *session.Chat) *Pane {
 	return &Pane{ID: id, spec: spec, chat: chat, nextBlock: 1}
 }
 

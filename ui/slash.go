@@ -23,6 +23,8 @@ var slashCommands = []slashCommand{
 	{"/image", true},
 	{"/usage", false},
 	{"/schema", true},
+	{"/compare", true},
+	{"/pick", true},
 	{"/help", false},
 }
 
@@ -37,6 +39,7 @@ func commandHelpRows() [][2]string {
 		{"/copy [N]", "copy code block N, or the last answer"},
 		{"/image [-m M] PROMPT", "generate an image into ~/Pictures/parley"},
 		{"/usage · /schema FILE|off", "usage (cuadra) · JSON answers matching FILE"},
+		{"/compare M… · /pick N", "compare models side by side · keep column N"},
 	}
 }
 

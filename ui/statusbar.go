@@ -85,6 +85,11 @@ func stateText(in statusInfo, now time.Time, th *themes.Theme) (string, lipgloss
 	switch s.Phase {
 	case session.PhaseConnecting:
 		return "connecting…", th.StatusBar
+	case session.PhaseWaiting:
+		if d := s.RetryIn(now); d > 0 {
+			return "waiting for the rate limit · " + clock(d), th.StatusWarn
+		}
+		return "connecting…", th.StatusBar
 	case session.PhaseQueued:
 		if d := s.RetryIn(now); d > 0 {
 			return "queued · retry in " + countdown(d), th.StatusWarn
@@ -148,6 +153,17 @@ var scopeNames = map[string]string{"requests": "req", "tokens": "tok", "input_to
 // rateLimitText formats one scope as "req 7/20 · resets 0:42" and reports
 // whether less than 10% of the limit remains.
 func rateLimitText(rl provider.RateLimit, now time.Time) (string, bool) {
+	s, warn := rateLimitCount(rl)
+	if s != "" && !rl.Reset.IsZero() && rl.Reset.After(now) {
+		s += " · resets " + clock(rl.Reset.Sub(now))
+	}
+	return s, warn
+}
+
+// rateLimitCount formats one scope's count as "req 7/20" ("" when the
+// gateway gave neither figure) and reports whether less than 10% of the
+// limit remains.
+func rateLimitCount(rl provider.RateLimit) (string, bool) {
 	if rl.Limit < 0 && rl.Remaining < 0 {
 		return "", false
 	}
@@ -161,12 +177,8 @@ func rateLimitText(rl provider.RateLimit, now time.Time) (string, bool) {
 		}
 		return humanCount(n)
 	}
-	s := name + " " + num(rl.Remaining) + "/" + num(rl.Limit)
-	if !rl.Reset.IsZero() && rl.Reset.After(now) {
-		s += " · resets " + clock(rl.Reset.Sub(now))
-	}
 	warn := rl.Limit > 0 && rl.Remaining >= 0 && rl.Remaining*10 < rl.Limit
-	return s, warn
+	return name + " " + num(rl.Remaining) + "/" + num(rl.Limit), warn
 }
 
 // humanCount prints counts above 9999 in thousands ("12.3k").
