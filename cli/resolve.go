@@ -26,7 +26,9 @@ type target struct {
 	settings session.Settings
 	models   []string
 	theme    string
-	close    func()
+	// demo is the demo gateway's profile when --demo started one.
+	demo  *config.Provider
+	close func()
 }
 
 // resolve reads the configuration file, hands it and the flags that were
@@ -48,6 +50,7 @@ func (a *app) resolve(ctx context.Context, cmd *cobra.Command, needModel bool) (
 		}
 		t.close = stop
 		flags.Demo = &config.Provider{Name: "demo", Dialect: provider.DialectOpenAI, BaseURL: url, Models: models}
+		t.demo = flags.Demo
 	}
 	r, err := config.Resolve(cfg, flags, checkTheme)
 	if err == nil && needModel {
@@ -87,17 +90,8 @@ func (a *app) resolve(ctx context.Context, cmd *cobra.Command, needModel bool) (
 	t.provider = p
 	t.name = r.Name
 	t.dialect = r.Profile.Dialect
-	t.settings = session.Settings{
-		Model:       r.Model,
-		System:      r.System,
-		Temperature: r.Temperature,
-		TopP:        r.TopP,
-		MaxTokens:   r.MaxTokens,
-		Stop:        r.Stop,
-		Reasoning:   r.Reasoning,
-		ToolsMode:   r.ToolsMode,
-		Schema:      sch,
-	}
+	t.settings = settingsFrom(r)
+	t.settings.Schema = sch
 	if a.f.demo && r.ToolsMode.OffersTools() {
 		t.settings.Tools = demoTools()
 	}

@@ -31,6 +31,15 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 		InitialPrompt: strings.TrimSpace(strings.Join(args, " ")),
 		HideReasoning: a.f.hideReasoning,
 	}
+	if cols, err := a.newColumns(cmd, t.demo); err == nil {
+		cols.adopt(t)
+		opts.Columns = cols.paneResolver()
+	}
+	return a.runScreen(cmd, opts)
+}
+
+// runScreen runs the chat screen until the user quits.
+func (a *app) runScreen(cmd *cobra.Command, opts ui.Options) error {
 	// The real terminal is the UI's default; only substitutes are passed.
 	if a.env.Stdin != os.Stdin {
 		opts.Input = a.env.Stdin
@@ -38,7 +47,7 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 	if a.env.Stdout != os.Stdout {
 		opts.Output = a.env.Stdout
 	}
-	err = ui.Run(cmd.Context(), opts)
+	err := ui.Run(cmd.Context(), opts)
 	if cmd.Context().Err() != nil {
 		// Stopped by SIGINT/SIGTERM from outside (inside the chat, Ctrl+C
 		// is a key, not a signal).
