@@ -20,7 +20,8 @@ import (
 )
 
 // tmuxPane runs one command in a private tmux server (its own socket), in a
-// 120×40 pane, and reads the screen back.
+// pane of fixed size (120×40 unless said otherwise), and reads the screen
+// back.
 type tmuxPane struct {
 	t    *testing.T
 	sock string
@@ -37,8 +38,20 @@ func startTUI(t *testing.T, env []string, args ...string) *tmuxPane {
 	return startPane(t, env, append([]string{parleyBin}, args...)...)
 }
 
+// startTUISized is startTUI in a pane of cols×rows cells.
+func startTUISized(t *testing.T, cols, rows int, env []string, args ...string) *tmuxPane {
+	t.Helper()
+	return startPaneSized(t, cols, rows, env, append([]string{parleyBin}, args...)...)
+}
+
 // startPane runs the command argv in a fresh private tmux server.
 func startPane(t *testing.T, env []string, argv ...string) *tmuxPane {
+	t.Helper()
+	return startPaneSized(t, 120, 40, env, argv...)
+}
+
+// startPaneSized is startPane in a pane of cols×rows cells.
+func startPaneSized(t *testing.T, cols, rows int, env []string, argv ...string) *tmuxPane {
 	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		fixtures.Missing(t, "tmux is not installed: the TUI end-to-end tests need it (.ci/run installs it)")
@@ -54,7 +67,7 @@ func startPane(t *testing.T, env []string, argv ...string) *tmuxPane {
 	p := &tmuxPane{t: t, sock: fmt.Sprintf("parley-e2e-%d-%d", os.Getpid(), tmuxSeq.Add(1)),
 		env: append(os.Environ(), append([]string{"TERM=xterm-256color", "XDG_CONFIG_HOME=" + dir, "NO_COLOR="}, env...)...)}
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", p.sock, "kill-server").Run() })
-	cmd := append([]string{"-L", p.sock, "-f", conf, "new-session", "-d", "-x", "120", "-y", "40", "-s", "t"}, argv...)
+	cmd := append([]string{"-L", p.sock, "-f", conf, "new-session", "-d", "-x", strconv.Itoa(cols), "-y", strconv.Itoa(rows), "-s", "t"}, argv...)
 	p.run(cmd...)
 	return p
 }
