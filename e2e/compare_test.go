@@ -14,13 +14,13 @@ import (
 // modelBehaviour is how the by-name gateway treats one model.
 type modelBehaviour struct {
 	refuseFirst bool // the first request gets 429 with Retry-After: 2
-	limited     bool // every answer says no request is left until a reset 2 s away
+	limited     bool // every answer, sent at once, says no request is left until a reset 12 s away
 	fail        bool // every request gets a 500
 }
 
 // byNameGateway is a loopback OpenAI-compatible gateway that answers each
-// model by name ("alpha-answer: …"), streaming it over about half a
-// second, and records when each model's requests arrived and when the
+// model by name ("alpha-answer: …"), streaming it six words every 20 ms,
+// and records when each model's requests arrived and when the
 // window it reported resets.
 type byNameGateway struct {
 	*httptest.Server
@@ -46,14 +46,14 @@ func newByNameGateway(t *testing.T, behave map[string]modelBehaviour) *byNameGat
 		g.arrived[req.Model] = append(g.arrived[req.Model], now)
 		n := len(g.arrived[req.Model])
 		if b.limited {
-			g.resets[req.Model] = append(g.resets[req.Model], now.Add(2*time.Second))
+			g.resets[req.Model] = append(g.resets[req.Model], now.Add(12*time.Second))
 		}
 		g.mu.Unlock()
 		h := w.Header()
 		h.Set("X-RateLimit-Limit-Requests", "15")
 		if b.limited {
 			h.Set("X-RateLimit-Remaining-Requests", "0")
-			h.Set("X-RateLimit-Reset-Requests", "2s")
+			h.Set("X-RateLimit-Reset-Requests", "12s")
 		} else {
 			h.Set("X-RateLimit-Remaining-Requests", fmt.Sprint(15-n))
 			h.Set("X-RateLimit-Reset-Requests", "60s")
@@ -70,14 +70,17 @@ func newByNameGateway(t *testing.T, behave map[string]modelBehaviour) *byNameGat
 		h.Set("Content-Type", "text/event-stream")
 		w.WriteHeader(http.StatusOK)
 		words := strings.Fields(fmt.Sprintf("%s-answer: the %s model says that server-sent events keep one response open and push data lines as they come.", req.Model, req.Model))
-		for i, word := range words {
+		for i := 0; i < len(words); i += 6 {
+			piece := strings.Join(words[i:min(i+6, len(words))], " ")
 			if i > 0 {
-				word = " " + word
+				piece = " " + piece
 			}
-			chunk, _ := json.Marshal(map[string]any{"model": req.Model, "choices": []any{map[string]any{"index": 0, "delta": map[string]any{"content": word}}}})
+			chunk, _ := json.Marshal(map[string]any{"model": req.Model, "choices": []any{map[string]any{"index": 0, "delta": map[string]any{"content": piece}}}})
 			fmt.Fprintf(w, "data: %s\n\n", chunk)
 			w.(http.Flusher).Flush()
-			time.Sleep(30 * time.Millisecond)
+			if !b.limited {
+				time.Sleep(20 * time.Millisecond)
+			}
 		}
 		fmt.Fprintf(w, "data: {\"model\":%q,\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":%d,\"total_tokens\":%d}}\n\ndata: [DONE]\n\n",
 			req.Model, 2*len(words), 9+2*len(words))
@@ -252,10 +255,11 @@ func TestCompareDemoQueuedColumn(t *testing.T) {
 }
 
 // TestComparePacesAheadOfTheLimit: every answer says the model has no
-// request left until a reset 2 s away. The follow-up prompt is held in
+// request left until a reset 12 s away. The follow-up prompt is held in
 // each column, shown as "waiting for the rate limit", and reaches the
 // gateway after the reset, not before.
 func TestComparePacesAheadOfTheLimit(t *testing.T) {
+	t.Parallel() // most of it is the wait for the reset
 	g := newByNameGateway(t, map[string]modelBehaviour{"alpha": {limited: true}, "beta": {limited: true}})
 	p := startTUISized(t, 160, 40, []string{keyEnv}, g.compareArgs("-m", "alpha", "-m", "beta", "first")...)
 	p.waitFor(15*time.Second, "summary", "beta-answer")
@@ -263,11 +267,11 @@ func TestComparePacesAheadOfTheLimit(t *testing.T) {
 	p.keys("Enter")
 	screen := p.waitUntil(5*time.Second, "both columns waiting for the rate limit", func(s string) bool {
 		st := columnStatuses(s)
-		return len(st) == 2 && strings.HasPrefix(st[0], "waiting for the rate limit · 0:0") &&
-			strings.HasPrefix(st[1], "waiting for the rate limit · 0:0")
+		return len(st) == 2 && strings.HasPrefix(st[0], "waiting for the rate limit · 0:") &&
+			strings.HasPrefix(st[1], "waiting for the rate limit · 0:")
 	})
 	t.Logf("waiting:\n%s", screen)
-	p.waitFor(20*time.Second, "summary")
+	p.waitFor(30*time.Second, "summary")
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, m := range []string{"alpha", "beta"} {
@@ -286,6 +290,7 @@ func TestComparePacesAheadOfTheLimit(t *testing.T) {
 // with a result per column; a failed column makes the exit code 1 and
 // keeps the others' answers.
 func TestComparePrint(t *testing.T) {
+	t.Parallel() // most of it is the gateway's queue wait
 	g := newByNameGateway(t, map[string]modelBehaviour{"beta": {refuseFirst: true}, "broken": {fail: true}})
 	base := []string{"compare", "-p", "--dialect", "openai", "--base-url", g.URL + "/v1", "--max-retries", "0"}
 
