@@ -18,6 +18,7 @@ import (
 	"github.com/parley-chat/parley/config"
 	"github.com/parley-chat/parley/provider"
 	"github.com/parley-chat/parley/sanitize"
+	"github.com/parley-chat/parley/schema"
 	"github.com/parley-chat/parley/session"
 	"github.com/parley-chat/parley/ui"
 )
@@ -146,6 +147,8 @@ type columns struct {
 	flags *config.Flags
 	stop  func()
 
+	schema *schema.Schema // --json-schema, for every column
+
 	mu      sync.Mutex
 	provs   map[string]provider.Provider // by profile name
 	secrets []string                     // every key resolved, in order
@@ -160,7 +163,11 @@ func (a *app) newColumns(cmd *cobra.Command, demo *config.Provider) (*columns, e
 	if err != nil {
 		return nil, &exitError{code: ExitUsage, err: err}
 	}
-	c := &columns{a: a, cfg: cfg, flags: a.givenFlags(cmd), stop: func() {},
+	sch, err := a.loadSchema()
+	if err != nil {
+		return nil, err
+	}
+	c := &columns{a: a, cfg: cfg, flags: a.givenFlags(cmd), stop: func() {}, schema: sch,
 		provs: map[string]provider.Provider{}, warned: map[string]bool{}}
 	c.flags.Model = nil // each column names its own
 	switch {
@@ -221,6 +228,7 @@ func (c *columns) resolve(ctx context.Context, spec string) (*column, error) {
 		c.provs[r.Name] = p
 	}
 	settings := settingsFrom(r)
+	settings.Schema = c.schema
 	if c.flags.Demo != nil && r.ToolsMode.OffersTools() {
 		settings.Tools = demoTools()
 	}
@@ -316,7 +324,7 @@ func (a *app) printCompare(ctx context.Context, cols []*column, prompt string, s
 	}
 	var p comparePrinter
 	if a.f.output == "jsonl" {
-		p = &jsonlCompare{out: stdout, cols: cols}
+		p = newJSONLCompare(stdout, stderr, cols)
 	} else {
 		p = a.newTextCompare(stdout, stderr, cols)
 	}
@@ -330,8 +338,7 @@ func (a *app) printCompare(ctx context.Context, cols []*column, prompt string, s
 				ev.Err.Redact(s)
 			}
 		}
-		up := cmp.Handle(e.col, e.ev)
-		p.event(e.col, e.ev.Event, up.Finished)
+		p.event(e.col, cmp.Handle(e.col, e.ev))
 	}
 	results := cmp.Results(time.Now())
 	p.finish(results)
@@ -342,11 +349,14 @@ func (a *app) printCompare(ctx context.Context, cols []*column, prompt string, s
 	switch {
 	case ctx.Err() != nil:
 		return &exitError{code: ExitInterrupted, err: errors.New("interrupted")}
-	case cmp.Failed():
+	case cmp.Failed() || schemaFailed(cmp):
 		var failed []string
-		for _, r := range results {
-			if r.Err != nil {
+		for i, r := range results {
+			switch t := cmp.Columns()[i].Chat.Turn(); {
+			case r.Err != nil:
 				failed = append(failed, fmt.Sprintf("%d (%s): %s", r.Column, r.Label, describeError(r.Err)))
+			case t != nil && schemaFailure(t) != nil:
+				failed = append(failed, fmt.Sprintf("%d (%s): %s", r.Column, r.Label, errSchemaViolated))
 			}
 		}
 		return failure(fmt.Errorf("%d of %d columns failed: %s", len(failed), len(results), strings.Join(failed, "; ")))
@@ -356,41 +366,54 @@ func (a *app) printCompare(ctx context.Context, cols []*column, prompt string, s
 	return nil
 }
 
+// schemaFailed reports whether some column's answer does not match the
+// --json-schema schema.
+func schemaFailed(cmp *session.Compare) bool {
+	for _, col := range cmp.Columns() {
+		if t := col.Chat.Turn(); t != nil && schemaFailure(t) != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // comparePrinter prints a comparison's events as they arrive.
 type comparePrinter interface {
-	// event prints one column's event; finished says it ended the
-	// column's answer.
-	event(col int, ev provider.Event, finished bool)
+	// event prints what one column's chat made of an event (the
+	// finished answer's schema check included).
+	event(col int, up session.Update)
 	// finish prints what follows the answers.
 	finish(results []session.Result)
 	writeErr() error
 }
 
-// jsonlCompare writes every event as one JSON line (provider.MarshalEvent's
-// shape) with the column (from 1) and its model after the type, and
+// jsonlCompare writes every event as one JSON line, as print mode's jsonl
+// printer does, with the column (from 1) and its model after the type, and
 // "label" when the column was given a name other than its model; then one
 // "result" line per column with its figures.
 type jsonlCompare struct {
 	out  io.Writer
 	cols []*column
+	ps   []*jsonlPrinter
 	err  error
 }
 
-func (p *jsonlCompare) event(col int, ev provider.Event, _ bool) {
-	if p.err != nil {
-		return
+func newJSONLCompare(stdout, stderr io.Writer, cols []*column) *jsonlCompare {
+	p := &jsonlCompare{out: stdout, cols: cols}
+	for i, c := range cols {
+		p.ps = append(p.ps, &jsonlPrinter{
+			out:    &fieldsWriter{w: stdout, fields: p.fields(i)},
+			errOut: &prefixWriter{w: stderr, prefix: fmt.Sprintf("parley: [%d %s] ", i+1, sanitize.Line(c.label)), start: true},
+		})
 	}
-	b, err := provider.MarshalEvent(ev)
-	if err != nil {
-		p.err = err
-		return
+	return p
+}
+
+func (p *jsonlCompare) event(col int, up session.Update) {
+	if up.Finished {
+		p.ps[col].schema(up.Turn.SchemaCheck)
 	}
-	head := `{"type":"` + ev.Type() + `"`
-	if !bytes.HasPrefix(b, []byte(head)) {
-		p.err = fmt.Errorf("event %s does not start with its type", ev.Type())
-		return
-	}
-	p.write(append(append([]byte(head), p.fields(col)...), b[len(head):]...))
+	p.ps[col].event(up.Event)
 }
 
 // fields are the column fields of a line, each with a leading comma.
@@ -403,12 +426,6 @@ func (p *jsonlCompare) fields(col int) []byte {
 		s += `,"label":` + string(label)
 	}
 	return []byte(s)
-}
-
-func (p *jsonlCompare) write(line []byte) {
-	if p.err == nil {
-		_, p.err = p.out.Write(append(line, '\n'))
-	}
 }
 
 // compareResult is a column's "result" line.
@@ -425,15 +442,45 @@ func (p *jsonlCompare) finish(results []session.Result) {
 	for i, r := range results {
 		body, err := json.Marshal(compareResult{TTFTMS: r.TTFT.Milliseconds(), TokensPerSecond: float64(int(r.TokensPerSecond*10)) / 10,
 			OutputTokens: r.OutputTokens, DurationMS: r.Duration.Milliseconds(), WaitedMS: r.Waited.Milliseconds(), Finish: r.Outcome()})
-		if err != nil {
-			p.err = err
-			return
+		if err == nil {
+			line := append(append([]byte(`{"type":"result"`), p.fields(i)...), append([]byte(","), body[1:]...)...)
+			_, err = p.out.Write(append(line, '\n'))
 		}
-		p.write(append(append([]byte(`{"type":"result"`), p.fields(i)...), append([]byte(","), body[1:]...)...))
+		if err != nil && p.err == nil {
+			p.err = err
+		}
 	}
 }
 
-func (p *jsonlCompare) writeErr() error { return p.err }
+func (p *jsonlCompare) writeErr() error {
+	errs := []error{p.err}
+	for _, jp := range p.ps {
+		errs = append(errs, jp.writeErr())
+	}
+	return errors.Join(errs...)
+}
+
+// fieldsWriter adds fields to every JSON line written through it, right
+// after its "type" (each Write is one line, as the jsonl printer writes).
+type fieldsWriter struct {
+	w      io.Writer
+	fields []byte
+}
+
+func (f *fieldsWriter) Write(b []byte) (int, error) {
+	const open = `{"type":"`
+	out := b
+	if bytes.HasPrefix(b, []byte(open)) {
+		if end := bytes.IndexByte(b[len(open):], '"'); end >= 0 {
+			at := len(open) + end + 1
+			out = append(append(append([]byte(nil), b[:at]...), f.fields...), b[at:]...)
+		}
+	}
+	if _, err := f.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
 
 // textCompare prints the answers one after another, each under a header:
 // the column being printed streams live, the others are held until their
@@ -487,10 +534,13 @@ func (t *textCompare) write(s string) {
 	}
 }
 
-func (t *textCompare) event(col int, ev provider.Event, finished bool) {
+func (t *textCompare) event(col int, up session.Update) {
 	c := t.cols[col]
-	c.p.event(ev)
-	if !finished {
+	if up.Finished {
+		c.p.schema(up.Turn.SchemaCheck)
+	}
+	c.p.event(up.Event)
+	if !up.Finished {
 		return
 	}
 	c.p.finish()

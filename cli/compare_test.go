@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/parley-chat/parley/provider"
+	"github.com/parley-chat/parley/schema"
 	"github.com/parley-chat/parley/session"
 )
 
@@ -19,6 +20,7 @@ type orderedProvider struct {
 	ended   map[string]chan struct{}
 	waitFor map[string]string
 	fail    map[string]bool
+	json    map[string]string // a model's whole answer, instead of "<model> answer"
 }
 
 func (p *orderedProvider) Name() string { return "gw" }
@@ -27,6 +29,11 @@ func (p *orderedProvider) Stream(ctx context.Context, req *provider.Request, emi
 	defer close(p.ended[req.Model])
 	if other := p.waitFor[req.Model]; other != "" {
 		<-p.ended[other]
+	}
+	if a, ok := p.json[req.Model]; ok {
+		emit(provider.TextDelta{Text: a})
+		emit(provider.Done{FinishReason: "stop"})
+		return nil
 	}
 	emit(provider.TextDelta{Text: req.Model + " "})
 	if p.fail[req.Model] {
@@ -199,5 +206,30 @@ func TestCompareUsageErrors(t *testing.T) {
 		if code != ExitUsage || !strings.Contains(errb.String(), tt.want) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", tt.args, code, errb.String(), tt.want)
 		}
+	}
+}
+
+// TestPrintCompareSchema: with --json-schema, a column whose answer does
+// not match the schema fails the comparison (exit 1) and its violations
+// are reported under its name; the matching column passes.
+func TestPrintCompareSchema(t *testing.T) {
+	sch, err := schema.Parse("answer.json", []byte(`{"type":"object","required":["ok"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &orderedProvider{waitFor: map[string]string{}}
+	cols := orderedColumns(p, "alpha", "beta")
+	p.json = map[string]string{"alpha": `{"ok":true}`, "beta": `{"no":1}`}
+	for _, c := range cols {
+		c.settings.Schema = sch
+	}
+	var out, errb bytes.Buffer
+	a := &app{env: &Env{Stdout: &out, Stderr: &errb}, f: flags{output: "text"}}
+	err = a.printCompare(t.Context(), cols, "question", nil)
+	if exitCode(err) != ExitFailure || !strings.Contains(err.Error(), "1 of 2 columns failed: 2 (beta): the answer does not match the schema") {
+		t.Fatalf("exit %d: %v", exitCode(err), err)
+	}
+	if !strings.Contains(errb.String(), "parley: [2 beta] schema violation") || strings.Contains(errb.String(), "[1 alpha]") {
+		t.Fatalf("stderr %q", errb.String())
 	}
 }
