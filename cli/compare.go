@@ -77,7 +77,7 @@ func (a *app) runCompare(cmd *cobra.Command, args, specs []string) error {
 	}
 	var prompt string
 	if a.f.print {
-		p, err := a.readPrompt(args)
+		p, err := a.readPrompt(cmd.Context(), args)
 		if err != nil {
 			return err
 		}
