@@ -154,6 +154,7 @@ var subcommands = []subcommand{
 	{(*app).modelsCommand, []flagGroup{providerFlags, modelFlag}},
 	{(*app).imageCommand, []flagGroup{providerFlags, modelFlag}},
 	{(*app).usageCommand, []flagGroup{providerFlags}},
+	{(*app).compareCommand, []flagGroup{providerFlags, requestFlags}},
 	{(*app).configCommand, nil},
 	{(*app).versionCommand, nil},
 	{(*app).sessionsCommand, nil},

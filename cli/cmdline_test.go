@@ -164,8 +164,8 @@ func TestArgumentErrorsInWords(t *testing.T) {
 		{[]string{"completion"}, `parley: completion: missing SHELL — bash, fish, powershell or zsh, e.g. parley completion bash`},
 		{[]string{"completion", "tcsh"}, `parley: completion: unknown SHELL "tcsh" — bash, fish, powershell or zsh (see parley completion --help)`},
 		{[]string{"completion", "bash", "x"}, `parley: completion bash takes no arguments, but was given "x" (see parley completion bash --help)`},
-		{[]string{"models", "--temperature", "1"}, `parley: models does not take --temperature (a flag of parley; see parley models --help)`},
-		{[]string{"config", "init", "--provider", "x"}, `parley: config init does not take --provider (a flag of parley, parley image, parley models and parley usage; see parley config init --help)`},
+		{[]string{"models", "--temperature", "1"}, `parley: models does not take --temperature (a flag of parley and parley compare; see parley models --help)`},
+		{[]string{"config", "init", "--provider", "x"}, `parley: config init does not take --provider (a flag of parley, parley compare, parley image, parley models and parley usage; see parley config init --help)`},
 		{[]string{"models", "--frobnicate"}, `parley: unknown flag: --frobnicate (see parley models --help)`},
 	}
 	for _, tt := range tests {

@@ -315,6 +315,8 @@ func (p *textPrinter) event(ev provider.Event) {
 		}
 	case provider.Retry:
 		p.line("%s", describeRetry(e))
+	case provider.Paced:
+		p.line("waiting for the rate limit (%s: none left), sending in %s", e.Scope, e.Wait.Round(100*time.Millisecond))
 	case provider.Error:
 		p.err = e.Err
 	case provider.Done:

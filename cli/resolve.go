@@ -31,10 +31,12 @@ type target struct {
 	mouse, configured bool
 	// save says whether the conversation is saved (the config's save
 	// and --no-save).
-	save  bool
-	close func()
+	save bool
 	// cfg is the configuration file as read (tools, MCP servers, allow).
 	cfg *config.Config
+	// demo is the demo gateway's profile when --demo started one.
+	demo  *config.Provider
+	close func()
 }
 
 // resolve reads the configuration file, hands it and the flags that were
@@ -57,6 +59,7 @@ func (a *app) resolve(ctx context.Context, cmd *cobra.Command, needModel bool) (
 		}
 		t.close = stop
 		flags.Demo = &config.Provider{Name: "demo", Dialect: provider.DialectOpenAI, BaseURL: url, Models: models}
+		t.demo = flags.Demo
 	}
 	r, err := config.Resolve(cfg, flags, checkTheme)
 	if err == nil && needModel {
@@ -96,17 +99,8 @@ func (a *app) resolve(ctx context.Context, cmd *cobra.Command, needModel bool) (
 	t.provider = p
 	t.name = r.Name
 	t.dialect = r.Profile.Dialect
-	t.settings = session.Settings{
-		Model:       r.Model,
-		System:      r.System,
-		Temperature: r.Temperature,
-		TopP:        r.TopP,
-		MaxTokens:   r.MaxTokens,
-		Stop:        r.Stop,
-		Reasoning:   r.Reasoning,
-		ToolsMode:   r.ToolsMode,
-		Schema:      sch,
-	}
+	t.settings = settingsFrom(r)
+	t.settings.Schema = sch
 	if a.resumed != nil {
 		t.settings = resumedSettings(a.resumed.Settings, t.settings, flags)
 	}

@@ -48,6 +48,23 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 		Unconfigured:  !t.configured,
 	}
 	rs.chatOptions(cmd.Context(), &opts, t.name)
+	if cols, err := a.newColumns(cmd, t.demo); err == nil {
+		cols.adopt(t)
+		opts.Columns = cols.paneResolver()
+	}
+	// Once the terminal is restored: write what is left to save, then say
+	// how to come back to the conversation.
+	return a.runScreen(cmd, opts, func() {
+		rs.close(a)
+		if id := rs.lastID(); id != "" {
+			fmt.Fprintln(a.env.Stdout, resumeHint(id))
+		}
+	})
+}
+
+// runScreen runs the chat screen until the user quits, then calls
+// restored (when not nil) with the terminal restored.
+func (a *app) runScreen(cmd *cobra.Command, opts ui.Options, restored func()) error {
 	// The real terminal is the UI's default; only substitutes are passed.
 	if a.env.Stdin != os.Stdin {
 		opts.Input = a.env.Stdin
@@ -55,12 +72,9 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 	if a.env.Stdout != os.Stdout {
 		opts.Output = a.env.Stdout
 	}
-	err = ui.Run(cmd.Context(), opts)
-	// The terminal is restored: write what is left to save, then say how
-	// to come back to the conversation.
-	rs.close(a)
-	if id := rs.lastID(); id != "" {
-		fmt.Fprintln(a.env.Stdout, resumeHint(id))
+	err := ui.Run(cmd.Context(), opts)
+	if restored != nil {
+		restored()
 	}
 	if cmd.Context().Err() != nil {
 		// Stopped by SIGINT/SIGTERM from outside (inside the chat, Ctrl+C

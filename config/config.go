@@ -77,6 +77,8 @@ type Config struct {
 	Defaults Defaults `toml:"defaults"`
 	// Providers are the named gateway profiles, keyed by name.
 	Providers map[string]*Provider `toml:"providers"`
+	// Compare are the named comparison columns ([compare.NAME]).
+	Compare map[string]*ComparePreset `toml:"compare"`
 
 	// data is the file's text, to find the line of a value that Resolve
 	// refuses; lookedAt is where the file was looked for, for messages.
@@ -472,7 +474,7 @@ func (c *Config) validate(data []byte) error {
 	if err := checkMaxTokens(c.Defaults.MaxTokens); err != nil {
 		return fail(toml.Key{"defaults", "max_tokens"}, "max_tokens %v", err)
 	}
-	return nil
+	return c.validateCompare(data)
 }
 
 // ProviderNames returns the configured profile names, sorted.

@@ -20,7 +20,8 @@ import (
 )
 
 // tmuxPane runs one command in a private tmux server (its own socket), in a
-// 120×40 pane, and reads the screen back.
+// pane of fixed size (120×40 unless said otherwise), and reads the screen
+// back.
 type tmuxPane struct {
 	t    *testing.T
 	sock string
@@ -37,22 +38,20 @@ func startTUI(t *testing.T, env []string, args ...string) *tmuxPane {
 	return startPane(t, env, append([]string{parleyBin}, args...)...)
 }
 
-// startTUISized is startTUI in a pane of width×height cells.
-func startTUISized(t *testing.T, width, height int, env []string, args ...string) *tmuxPane {
+// startTUISized is startTUI in a pane of cols×rows cells.
+func startTUISized(t *testing.T, cols, rows int, env []string, args ...string) *tmuxPane {
 	t.Helper()
-	return startPaneSized(t, width, height, env, append([]string{parleyBin}, args...)...)
+	return startPaneSized(t, cols, rows, env, append([]string{parleyBin}, args...)...)
 }
 
-// startPane runs the command argv in a fresh private tmux server, in a
-// 120×40 pane.
+// startPane runs the command argv in a fresh private tmux server.
 func startPane(t *testing.T, env []string, argv ...string) *tmuxPane {
 	t.Helper()
 	return startPaneSized(t, 120, 40, env, argv...)
 }
 
-// startPaneSized runs the command argv in a fresh private tmux server, in
-// a pane of width×height cells.
-func startPaneSized(t *testing.T, width, height int, env []string, argv ...string) *tmuxPane {
+// startPaneSized is startPane in a pane of cols×rows cells.
+func startPaneSized(t *testing.T, cols, rows int, env []string, argv ...string) *tmuxPane {
 	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		fixtures.Missing(t, "tmux is not installed: the TUI end-to-end tests need it (.ci/run installs it)")
@@ -69,8 +68,7 @@ func startPaneSized(t *testing.T, width, height int, env []string, argv ...strin
 		env: append(os.Environ(), append([]string{"TERM=xterm-256color", "XDG_CONFIG_HOME=" + dir,
 			"XDG_DATA_HOME=" + filepath.Join(dir, "data"), "NO_COLOR="}, env...)...)}
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", p.sock, "kill-server").Run() })
-	cmd := append([]string{"-L", p.sock, "-f", conf, "new-session", "-d", "-x", strconv.Itoa(width), "-y", strconv.Itoa(height),
-		"-s", "t"}, argv...)
+	cmd := append([]string{"-L", p.sock, "-f", conf, "new-session", "-d", "-x", strconv.Itoa(cols), "-y", strconv.Itoa(rows), "-s", "t"}, argv...)
 	p.run(cmd...)
 	return p
 }

@@ -8,12 +8,12 @@ import (
 
 // Event is one item of a provider's typed event stream. The concrete types
 // are TextDelta, ReasoningDelta, ToolCallEvent, ToolResult, Source, Usage,
-// RateLimit, Retry, Started, Error and Done. The same events feed the TUI,
-// print mode, the store and replay.
+// RateLimit, Retry, Paced, Started, Error and Done. The same events feed
+// the TUI, print mode, the store and replay.
 type Event interface {
 	// Type is the event's wire name in JSONL output: "text", "reasoning",
 	// "tool_call", "tool_result", "source", "usage", "ratelimit", "retry",
-	// "started", "error" or "done".
+	// "paced", "started", "error" or "done".
 	Type() string
 }
 
@@ -81,6 +81,16 @@ type Retry struct {
 	Message string        `json:"message"`
 }
 
+// Paced announces that the request is held back before it is sent, for
+// Wait, because the gateway's rate limit for the model (the scope named)
+// has nothing left until its reset. Nothing has failed: the client paces
+// itself instead of being refused. More than one may come before a
+// request goes out, when the limit is still exhausted after a wait.
+type Paced struct {
+	Scope string        `json:"scope"`
+	Wait  time.Duration `json:"-"`
+}
+
 // Started reports that the gateway accepted the request and the answer
 // begins. ChatID is the gateway's conversation id where it has one.
 type Started struct {
@@ -116,6 +126,7 @@ func (Source) Type() string         { return "source" }
 func (Usage) Type() string          { return "usage" }
 func (RateLimit) Type() string      { return "ratelimit" }
 func (Retry) Type() string          { return "retry" }
+func (Paced) Type() string          { return "paced" }
 func (Started) Type() string        { return "started" }
 func (Error) Type() string          { return "error" }
 func (Done) Type() string           { return "done" }
@@ -141,6 +152,8 @@ func MarshalEvent(ev Event) ([]byte, error) {
 	switch e := ev.(type) {
 	case Retry:
 		return json.Marshal(wireRetry{"retry", e, e.Wait.Milliseconds(), subMillisecond(e.Wait)})
+	case Paced:
+		return json.Marshal(wirePaced{"paced", e, e.Wait.Milliseconds(), subMillisecond(e.Wait)})
 	case Error:
 		ae := e.Err
 		if ae == nil {
@@ -188,6 +201,14 @@ func MarshalEvent(ev Event) ([]byte, error) {
 type wireRetry struct {
 	Type string `json:"type"`
 	Retry
+	WaitMS int64 `json:"wait_ms"`
+	WaitNS int64 `json:"wait_ns,omitempty"`
+}
+
+// wirePaced is a Paced event on the wire, its Wait as wireRetry's.
+type wirePaced struct {
+	Type string `json:"type"`
+	Paced
 	WaitMS int64 `json:"wait_ms"`
 	WaitNS int64 `json:"wait_ns,omitempty"`
 }
@@ -283,6 +304,11 @@ func UnmarshalEvent(data []byte) (Event, error) {
 		w, err = decodeAs[wireRetry](data)
 		w.Retry.Wait = duration(w.WaitMS, w.WaitNS)
 		ev = w.Retry
+	case "paced":
+		var w wirePaced
+		w, err = decodeAs[wirePaced](data)
+		w.Paced.Wait = duration(w.WaitMS, w.WaitNS)
+		ev = w.Paced
 	case "started":
 		ev, err = decodeAs[Started](data)
 	case "error":

@@ -28,6 +28,7 @@ func roundTripEvents() []Event {
 		RateLimit{Scope: "tokens", Limit: -1, Remaining: -1},
 		Retry{Attempt: 1, Max: 2, Status: 429, Wait: time.Second, Queued: true, Message: "queued"},
 		Retry{Attempt: 2, Max: 3, Wait: 1500*time.Microsecond + 7, Message: "connection refused"},
+		Paced{Scope: "requests", Wait: 2*time.Second + 3},
 		Started{Status: 200, Model: "gpt-4o", ID: "chatcmpl-1", ChatID: "chat_9"},
 		Error{Err: &APIError{Kind: KindHTTP, Status: 401, Code: "invalid_api_key", Type: "invalid_request_error",
 			Title: "Unauthorized", Message: "Invalid API key", RetryAfter: 2500 * time.Microsecond}},
@@ -60,7 +61,7 @@ func TestEventRoundTrip(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"text", "reasoning", "tool_call", "tool_result", "source", "usage", "ratelimit",
-		"retry", "started", "error", "done"} {
+		"retry", "paced", "started", "error", "done"} {
 		if !types[name] {
 			t.Errorf("no %q event in the round-trip table", name)
 		}
@@ -105,6 +106,8 @@ func TestEventWireShape(t *testing.T) {
 			`{"type":"retry","attempt":1,"max":2,"status":429,"queued":true,"message":"q","wait_ms":1000}`},
 		{Retry{Attempt: 1, Max: 2, Wait: 1500 * time.Microsecond, Message: "m"},
 			`{"type":"retry","attempt":1,"max":2,"message":"m","wait_ms":1,"wait_ns":1500000}`},
+		{Paced{Scope: "requests", Wait: 12 * time.Second},
+			`{"type":"paced","scope":"requests","wait_ms":12000}`},
 		{Error{Err: &APIError{Kind: KindHTTP, Status: 401, Code: "invalid_api_key", Message: "Invalid API key"}},
 			`{"type":"error","kind":"http","status":401,"code":"invalid_api_key","message":"Invalid API key"}`},
 		{Error{Err: &APIError{Kind: KindStream, Type: "server_error", Message: "m", RetryAfter: 2 * time.Second, Partial: true}},

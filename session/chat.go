@@ -33,8 +33,16 @@ type ChatOptions struct {
 	// channel. Deliver may block; the stream then waits.
 	Deliver func(Stamped)
 	// Limits holds the rate-limit state the chat keeps up to date; nil
-	// gives the chat its own. Chats on one gateway and model may share one.
+	// gives the chat its own, or the Pacer's for its provider and model.
+	// Chats on one gateway and model may share one.
 	Limits *RateLimits
+	// Pacer, when set, holds each request back while the gateway's rate
+	// limit for its provider and model has nothing left until its reset
+	// (see Pacer). Chats share one Pacer, and so each budget.
+	Pacer *Pacer
+	// History is the conversation the chat starts from, copied; nil
+	// starts empty.
+	History []provider.Message
 	// Now is the clock for the stamps and the turns' times; nil means
 	// time.Now. It is called from stream goroutines too, so it must be
 	// safe for concurrent use.
@@ -52,6 +60,7 @@ type ChatOptions struct {
 // delivery of stamped events through ChatOptions.Deliver. Observers are
 // called synchronously from the owner's goroutine.
 type Chat struct {
+	provider  provider.Provider
 	conv      *Conversation
 	runner    *Runner
 	deliver   func(Stamped)
@@ -86,27 +95,38 @@ type tokenMark struct {
 	upto, tokens int
 }
 
-// NewChat returns an idle chat with an empty conversation.
+// NewChat returns an idle chat whose conversation holds ChatOptions.History
+// (usually nothing).
 func NewChat(o ChatOptions) *Chat {
 	now := o.Now
 	if now == nil {
 		now = time.Now
 	}
 	limits := o.Limits
+	if limits == nil && o.Pacer != nil && o.Provider != nil {
+		limits = o.Pacer.Limits(PaceKey{Provider: o.Provider.Name(), Model: o.Settings.Model})
+	}
 	if limits == nil {
 		limits = &RateLimits{}
+	}
+	stream := o.Provider
+	if o.Pacer != nil {
+		stream = o.Pacer.Wrap(o.Provider)
 	}
 	deliver := o.Deliver
 	if deliver == nil {
 		deliver = func(Stamped) {}
 	}
+	conv := NewConversation(o.Settings)
+	conv.Messages = append([]provider.Message(nil), o.History...)
 	return &Chat{
-		conv:    NewConversation(o.Settings),
-		runner:  &Runner{Provider: o.Provider, Now: now},
-		deliver: deliver,
-		limits:  limits,
-		now:     now,
-		open:    map[uint64]*Turn{},
+		provider: o.Provider,
+		conv:     conv,
+		runner:   &Runner{Provider: stream, Now: now},
+		deliver:  deliver,
+		limits:   limits,
+		now:      now,
+		open:     map[uint64]*Turn{},
 	}
 }
 
@@ -121,7 +141,7 @@ func (c *Chat) Conversation() *Conversation { return c.conv }
 func (c *Chat) Settings() Settings { return c.conv.Settings }
 
 // Provider is the gateway the chat streams from.
-func (c *Chat) Provider() provider.Provider { return c.runner.Provider }
+func (c *Chat) Provider() provider.Provider { return c.provider }
 
 // Turn is the current turn while an answer streams, else the last one;
 // nil before the first answer and after Reset.

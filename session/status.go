@@ -21,6 +21,7 @@ const (
 	PhaseDone                     // the answer is complete
 	PhaseInterrupted              // the user cancelled
 	PhaseError                    // the request failed for good
+	PhaseWaiting                  // held back before sending: the rate limit has nothing left until its reset
 )
 
 // String is the phase's lower-case name.
@@ -40,13 +41,15 @@ func (p Phase) String() string {
 		return "interrupted"
 	case PhaseError:
 		return "error"
+	case PhaseWaiting:
+		return "waiting"
 	}
 	return "idle"
 }
 
 // Active reports whether a request is under way in this phase.
 func (p Phase) Active() bool {
-	return p == PhaseConnecting || p == PhaseQueued || p == PhaseRetrying || p == PhaseStreaming
+	return p == PhaseConnecting || p == PhaseQueued || p == PhaseRetrying || p == PhaseStreaming || p == PhaseWaiting
 }
 
 // StreamState is the queue and retry state of the current request, folded
@@ -55,7 +58,8 @@ func (p Phase) Active() bool {
 type StreamState struct {
 	Phase Phase
 	// Attempt and MaxRetries describe the latest retry (Attempt 1 is the
-	// first retry); RetryAt is when it will be sent.
+	// first retry); RetryAt is when it will be sent, or, while the phase
+	// is PhaseWaiting, when the paced request will be.
 	Attempt    int
 	MaxRetries int
 	RetryAt    time.Time
@@ -83,6 +87,14 @@ func (s *StreamState) Apply(ev provider.Event, now time.Time) {
 			s.Phase = PhaseQueued
 		} else {
 			s.Phase = PhaseRetrying
+		}
+	case provider.Paced:
+		s.Phase = PhaseWaiting
+		s.RetryAt = now.Add(e.Wait)
+	case provider.RateLimit:
+		// Headers arrive only once the held request has gone out.
+		if s.Phase == PhaseWaiting {
+			s.Phase, s.RetryAt = PhaseConnecting, time.Time{}
 		}
 	case provider.TextDelta, provider.ReasoningDelta, provider.ToolCallEvent, provider.Started:
 		if s.Phase != PhaseStreaming {

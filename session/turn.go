@@ -34,7 +34,10 @@ type Turn struct {
 	// is not superseded, is the conversation's message at index Sent.
 	Sent int
 
-	Start      time.Time
+	Start time.Time
+	// SentAt is when the request that answered went out: Start, or the end
+	// of the last wait before it (a retry's, or the client's pacing).
+	SentAt     time.Time
 	FirstToken time.Time // first text or reasoning delta
 	FirstText  time.Time // first answer text delta
 	End        time.Time
@@ -75,7 +78,7 @@ type Turn struct {
 
 // NewTurn starts a turn at the given time.
 func NewTurn(start time.Time) *Turn {
-	return &Turn{Start: start}
+	return &Turn{Start: start, SentAt: start}
 }
 
 // Apply folds ev into the turn at time now and reports whether ev ended the
@@ -116,6 +119,10 @@ func (t *Turn) Apply(ev provider.Event, now time.Time) bool {
 	case provider.Usage:
 		t.Usage = e
 		t.HasUsage = true
+	case provider.Retry:
+		t.SentAt = now.Add(e.Wait)
+	case provider.Paced:
+		t.SentAt = now.Add(e.Wait)
 	case provider.Started:
 		if e.Model != "" {
 			t.Model = e.Model
@@ -232,6 +239,27 @@ func (t *Turn) TokensPerSecond(now time.Time) float64 {
 		return 0
 	}
 	return float64(t.OutputTokens()) / d
+}
+
+// TTFT is the time to first token: from when the request that answered
+// went out (see SentAt) to the first text or reasoning; zero before it.
+func (t *Turn) TTFT() time.Duration {
+	if t.FirstToken.IsZero() {
+		return 0
+	}
+	return max(t.FirstToken.Sub(t.SentAt), 0)
+}
+
+// Waited is how long the turn waited before its answering request went
+// out: queue waits, retries and pacing, at now while it still waits.
+func (t *Turn) Waited(now time.Time) time.Duration {
+	end := t.SentAt
+	if t.finished && t.End.Before(end) {
+		end = t.End
+	} else if !t.finished && now.Before(end) {
+		end = now
+	}
+	return max(end.Sub(t.Start), 0)
 }
 
 // EstimateTokens estimates a token count from a byte count.

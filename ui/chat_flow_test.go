@@ -177,8 +177,9 @@ func TestTwoPanesSideBySide(t *testing.T) {
 	h := newHarness(t, left, func(o *Options) {
 		o.Panes = append(o.Panes, PaneSpec{Provider: right, ProviderName: "gw2", Settings: session.Settings{Model: "m-2"}})
 	})
-	if w := []int{h.m.panes[0].width, h.m.panes[1].width}; w[0] != 40 || w[1] != 39 {
-		t.Fatalf("pane widths %v for 80 columns", w)
+	h.update(tea.WindowSizeMsg{Width: 100, Height: 24})
+	if w := []int{h.m.panes[0].width, h.m.panes[1].width}; w[0] != 50 || w[1] != 49 {
+		t.Fatalf("pane widths %v for 100 columns", w)
 	}
 	h.send("hi")
 	for ended := 0; ended < 2; {
@@ -190,7 +191,7 @@ func TestTwoPanesSideBySide(t *testing.T) {
 	}
 	both := false
 	for _, line := range strings.Split(h.plain(), "\n") {
-		if ansi.StringWidth(line) > 80 {
+		if ansi.StringWidth(line) > 100 {
 			t.Fatalf("line wider than the screen: %q", line)
 		}
 		if strings.Contains(line, "LEFT-ANSWER") && strings.Contains(line, "│") && strings.Contains(line, "RIGHT-ANSWER") {

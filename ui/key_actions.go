@@ -35,6 +35,9 @@ func (m *Model) onChatKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.onEsc()
 		return nil
 	}
+	if m.cmp != nil && m.onCompareKey(msg) {
+		return nil
+	}
 	if cmd, ok := m.onViewKey(msg); ok {
 		return cmd
 	}
@@ -66,9 +69,8 @@ func (m *Model) onEsc() {
 		m.setFlash("your next prompt is back in the input", false)
 		return
 	}
-	if p := m.focused(); p.Streaming() {
-		p.cancel(m.rc(p))
-		m.setFlash("stopped — the partial answer is kept", true)
+	if p := m.focused(); m.cancelFocused() {
+		return
 	} else if m.stopPaneTools(p) {
 		m.setFlash("tool stopped", true)
 	}
@@ -121,7 +123,9 @@ func (m *Model) onViewKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, k.Top) && (empty || msg.String() == "ctrl+home"):
 		m.scroll(1 << 30)
 	case key.Matches(msg, k.Bottom) && (empty || msg.String() == "ctrl+end"):
-		p.scrollToBottom(m.rc(p))
+		for _, q := range m.scrolled() {
+			q.scrollToBottom(m.rc(q))
+		}
 		m.dirty = true
 	case key.Matches(msg, k.ScrollRight) && empty:
 		p.scrollSideways(max(p.width/2, 1), m.rc(p))

@@ -90,7 +90,7 @@ func (k keyMap) helpRows() [][2]string {
 	return [][2]string{
 		{"enter · alt+enter ctrl+j", "send (queued while streaming) · new line"},
 		history,
-		{"tab · ctrl+o", "complete a /command or model · edit in $EDITOR"},
+		{"tab · shift+tab · ctrl+o", "complete · compare: focus · $EDITOR"},
 		{"esc", "stop the answer · take back a queued prompt"},
 		{"ctrl+c · ctrl+d", "stop all (twice when idle: quit) · quit (empty)"},
 		scroll,

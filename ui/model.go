@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/parley-chat/parley/provider"
 	"github.com/parley-chat/parley/sanitize"
+	"github.com/parley-chat/parley/session"
 	"github.com/parley-chat/parley/themes"
 	"github.com/parley-chat/parley/ui/markdown"
 )
@@ -56,6 +57,9 @@ type Model struct {
 
 	panes    []*Pane
 	focus    int
+	lastPane PaneID         // the last pane ID given out
+	cmp      *compareState  // the comparison on screen; nil for a single chat
+	pacer    *session.Pacer // paces every pane's requests per provider and model
 	in       input
 	overlays []overlay // open overlays, the last on top
 
@@ -101,13 +105,7 @@ func newModel(ctx context.Context, opts Options, send func(tea.Msg)) (*Model, er
 		models: mergeModels(opts.Panes[0].Models, nil), themeName: name, th: th, renderers: map[int]*markdown.Renderer{},
 		hide: opts.HideReasoning, pending: opts.InitialPrompt, dirty: true,
 	}
-	// The chats stamp events from their stream goroutines with the
-	// model's clock, read at each call (tests set m.now before streaming).
-	clock := func() time.Time { return m.now() }
-	for i, spec := range opts.Panes {
-		m.panes = append(m.panes, newPane(PaneID(i+1), spec, clock, send))
-		m.setUpTools(m.panes[i])
-	}
+	m.pacer = session.NewPacer(session.PacerOptions{})
 	m.in = newInput(th)
 	for _, h := range opts.History {
 		m.in.history = append(m.in.history, entry{value: h})
@@ -117,6 +115,17 @@ func newModel(ctx context.Context, opts Options, send func(tea.Msg)) (*Model, er
 	if p := strings.TrimSpace(opts.InitialPrompt); p != "" {
 		m.in.remember(entry{value: p}) // sent at once: ↑ recalls it, now and in later runs
 	}
+	if len(opts.Panes) > 1 {
+		if err := checkColumns(opts.Panes); err != nil {
+			return nil, err
+		}
+		if err := m.openCompare(nil, opts.Panes); err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
+	m.lastPane = 1
+	m.panes = []*Pane{m.chatPane(1, opts.Panes[0], m.paneChat(1, opts.Panes[0]))}
 	if !opts.noWelcome && opts.InitialPrompt == "" && opts.Panes[0].Resume == nil {
 		m.panes[0].addWelcome(welcomeFor(opts, m.panes[0]))
 	}
@@ -142,6 +151,11 @@ func frameTick() tea.Cmd {
 }
 
 func (m *Model) focused() *Pane { return m.panes[m.focus] }
+
+// clock is the model's clock as the chats read it: their stream
+// goroutines stamp events with it, read at each call (tests set m.now
+// before streaming).
+func (m *Model) clock() time.Time { return m.now() }
 
 func (m *Model) pane(id PaneID) *Pane {
 	for _, p := range m.panes {
@@ -215,6 +229,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case submitMsg:
 		return m.submitText(msg.text)
+	case compareReadyMsg:
+		return m.onCompareReady(msg)
 	case taskDoneMsg, taskEventMsg, imageResultMsg, usageResultMsg, modelsResultMsg:
 		return m.onTaskMsg(msg)
 	case toolDoneMsg, toolsStartedMsg, allowSavedMsg, argsFileMsg, argsEditedMsg:
@@ -309,6 +325,9 @@ func (m *Model) onPaneEvent(msg paneEventMsg) tea.Cmd {
 	case provider.TextDelta, provider.ReasoningDelta:
 		return m.ensureTicking()
 	}
+	if up.Finished && m.cmp != nil {
+		m.layout()
+	}
 	m.refresh()
 	if up.Finished {
 		return m.onAnswerEnd(p)
@@ -337,8 +356,9 @@ func (m *Model) shutdown() {
 }
 
 func (m *Model) scroll(n int) {
-	p := m.focused()
-	p.scroll(n, m.rc(p))
+	for _, p := range m.scrolled() {
+		p.scroll(n, m.rc(p))
+	}
 	m.dirty = true
 }
 
@@ -362,8 +382,13 @@ func (m *Model) runCommand(c command) tea.Cmd {
 		m.systemCommand(p, c.arg)
 	case "/new", "/clear":
 		m.stopTools()
-		p.reset(rc)
-		p.notice("new conversation", rc)
+		for _, q := range m.panes {
+			q.reset(m.rc(q))
+			q.notice("new conversation", m.rc(q))
+		}
+		if m.cmp != nil {
+			m.layout()
+		}
 	case "/quit", "/exit":
 		return m.quit()
 	case "/retry":
@@ -395,6 +420,10 @@ func (m *Model) runCommand(c command) tea.Cmd {
 		m.setTitle(p, c.arg)
 	case "/tools":
 		m.showTools(p)
+	case "/compare":
+		return m.runCompare(c.arg)
+	case "/pick":
+		return m.runPick(c.arg)
 	case "/help":
 		m.openOverlay(&helpOverlay{})
 	default:
@@ -451,6 +480,9 @@ func (m *Model) statusInfo(p *Pane) statusInfo {
 // refresh recomputes the status line and marks the screen for assembly.
 func (m *Model) refresh() {
 	m.status = statusLine(m.statusInfo(m.focused()), m.now(), m.width, m.th)
+	if m.cmp != nil {
+		m.refreshCompare(m.now())
+	}
 	m.dirty = true
 }
 
@@ -459,6 +491,11 @@ func (m *Model) refresh() {
 func (m *Model) layout() {
 	m.in.SetWidth(m.width)
 	h := max(m.height-m.in.Height()-2-m.completionHeight()-m.queueHeight(), 0)
+	if m.cmp != nil {
+		m.layoutCompare(h)
+		m.refresh()
+		return
+	}
 	for i, w := range paneWidths(m.width, len(m.panes)) {
 		if p := m.panes[i]; p.width != w || p.height != h {
 			p.setSize(w, h)
@@ -484,6 +521,9 @@ func (m *Model) compose() {
 		return
 	}
 	h := m.focused().height
+	if m.cmp != nil {
+		h = m.cmp.area
+	}
 	var b strings.Builder
 	if o := m.topOverlay(); o != nil {
 		lines := strings.Split(o.view(m, m.width, h), "\n")
@@ -493,10 +533,16 @@ func (m *Model) compose() {
 			}
 			b.WriteByte('\n')
 		}
+	} else if m.cmp != nil {
+		m.writeCompare(&b)
 	} else if h > 0 {
 		writePanes(&b, m.panes, h, m.th.Dim.Render("│"))
 	}
-	b.WriteString(m.th.Dim.Render(strings.Repeat("─", m.width)))
+	if m.cmp != nil {
+		b.WriteString(m.cmp.rule)
+	} else {
+		b.WriteString(m.th.Dim.Render(strings.Repeat("─", m.width)))
+	}
 	b.WriteByte('\n')
 	top := h + 1
 	if c := completions(m.in.Value(), m.models); len(c) > 0 {

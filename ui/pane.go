@@ -4,9 +4,7 @@ import (
 	"context"
 	"sort"
 	"strings"
-	"time"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/parley-chat/parley/provider"
 	"github.com/parley-chat/parley/session"
@@ -63,26 +61,10 @@ type Pane struct {
 	renders int
 }
 
-// newPane returns an empty pane for spec. Its chat stamps events with now
-// and delivers them through send as paneEventMsg.
-func newPane(id PaneID, spec PaneSpec, now func() time.Time, send func(tea.Msg)) *Pane {
-	o := session.ChatOptions{
-		Provider: spec.Provider,
-		Settings: spec.Settings,
-		Now:      now,
-		Deliver:  func(ev session.Stamped) { send(paneEventMsg{Pane: id, Ev: ev}) },
-	}
-	p := &Pane{ID: id, spec: spec, nextBlock: 1}
-	if spec.Resume != nil {
-		p.chat = session.RestoreChat(o, *spec.Resume)
-		p.restore(*spec.Resume)
-	} else {
-		p.chat = session.NewChat(o)
-	}
-	for _, obs := range spec.Observers {
-		p.chat.Observe(obs)
-	}
-	return p
+// newPane returns an empty pane for spec that draws chat, whose events
+// must come back to it as paneEventMsg for id.
+func newPane(id PaneID, spec PaneSpec, chat *session.Chat) *Pane {
+	return &Pane{ID: id, spec: spec, chat: chat, nextBlock: 1}
 }
 
 // Streaming reports whether an answer is streaming.

@@ -20,8 +20,9 @@ import (
 
 // Options configures the chat.
 type Options struct {
-	// Panes are the conversations on screen, side by side, the first
-	// focused; at least one.
+	// Panes are the conversations on screen, the first focused; at least
+	// one. Two to six panes are a comparison: the same prompts go to
+	// every pane, shown side by side as columns (see compare.go).
 	Panes         []PaneSpec
 	Theme         string // "auto" | "dark" | "light" | "ascii"; NO_COLOR forces ascii
 	InitialPrompt string // sent at once when non-empty
@@ -43,6 +44,11 @@ type Options struct {
 	// Tools are the tools the chat offers and the rules for running
 	// them; nil offers none (tool calls are only shown).
 	Tools *ToolOptions
+	// Columns resolves a column that /compare names (a model,
+	// provider:model, model{settings} or a preset) into a pane. It is
+	// called off the Update goroutine and may block; nil disables
+	// /compare.
+	Columns func(ctx context.Context, spec string) (PaneSpec, error)
 	// Input and Output default to the terminal; tests may set them.
 	Input  io.Reader
 	Output io.Writer
@@ -59,6 +65,9 @@ type Options struct {
 // PaneSpec is one conversation on screen: the gateway it talks to and the
 // request settings it starts with.
 type PaneSpec struct {
+	// Label names the pane's column in a comparison; empty means its
+	// model.
+	Label        string
 	Provider     provider.Provider
 	ProviderName string           // profile name for the status bar
 	Settings     session.Settings // model, system, sampling, reasoning, tools

@@ -27,6 +27,8 @@ var slashCommands = []slashCommand{
 	{"/export", true},
 	{"/title", true},
 	{"/tools", false},
+	{"/compare", true},
+	{"/pick", true},
 	{"/help", false},
 	{"/quit", false},
 	{"/exit", false},
@@ -42,8 +44,8 @@ func commandHelpRows() [][2]string {
 		{"/new · /retry · /quit", "new chat (/clear) · answer again · quit (/exit)"},
 		{"/copy [N] · /export [F]", "copy code block N or the answer · save as .md"},
 		{"/image [-m M] PROMPT", "generate an image into ~/Pictures/parley"},
-		{"/tools · /usage", "the tools offered · account usage (cuadra)"},
-		{"/schema FILE|off", "JSON answers matching FILE · free text again"},
+		{"/tools · /usage · /schema F", "tools · usage (cuadra) · JSON matching F (off)"},
+		{"/compare M… · /pick N", "compare models side by side · keep column N"},
 	}
 }
 

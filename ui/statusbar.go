@@ -105,6 +105,11 @@ func stateText(in statusInfo, now time.Time, th *themes.Theme) (string, lipgloss
 	switch s.Phase {
 	case session.PhaseConnecting:
 		return waitingText(in, now), th.StatusBar
+	case session.PhaseWaiting:
+		if d := s.RetryIn(now); d > 0 {
+			return "waiting for the rate limit · " + clock(d), th.StatusWarn
+		}
+		return waitingText(in, now), th.StatusBar
 	case session.PhaseQueued:
 		if d := s.RetryIn(now); d > 0 {
 			return "queued · retry in " + countdown(d), th.StatusWarn
@@ -199,6 +204,17 @@ var scopeNames = map[string]string{"requests": "req", "tokens": "tok",
 // Once the reset time has passed the remaining count is out of date: the
 // scope reads "req ?/20 · reset" until the gateway reports it again.
 func rateLimitText(rl provider.RateLimit, now time.Time) (string, bool) {
+	s, warn := rateLimitCount(rl, now)
+	if s != "" && !rl.Reset.IsZero() && rl.Reset.After(now) {
+		s += " · resets " + elapsedClock(rl.Reset.Sub(now))
+	}
+	return s, warn
+}
+
+// rateLimitCount formats one scope's count as "req 7/20" ("" when the
+// gateway gave neither figure; "req ?/20 · reset" once the window has
+// reset) and reports whether less than 10% of the limit remains.
+func rateLimitCount(rl provider.RateLimit, now time.Time) (string, bool) {
 	if rl.Limit < 0 && rl.Remaining < 0 {
 		return "", false
 	}
@@ -215,12 +231,8 @@ func rateLimitText(rl provider.RateLimit, now time.Time) (string, bool) {
 	if !rl.Reset.IsZero() && !now.Before(rl.Reset) {
 		return name + " ?/" + num(rl.Limit) + " · reset", false
 	}
-	s := name + " " + num(rl.Remaining) + "/" + num(rl.Limit)
-	if !rl.Reset.IsZero() {
-		s += " · resets " + elapsedClock(rl.Reset.Sub(now))
-	}
 	warn := rl.Limit > 0 && rl.Remaining >= 0 && rl.Remaining*10 < rl.Limit
-	return s, warn
+	return name + " " + num(rl.Remaining) + "/" + num(rl.Limit), warn
 }
 
 // humanCount prints counts above 9999 in thousands ("12.3k").

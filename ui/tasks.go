@@ -30,6 +30,7 @@ const (
 	taskImage taskKind = iota
 	taskUsage
 	taskModels
+	taskCompare
 )
 
 // taskID identifies one background command in flight; any number of them,
