@@ -257,11 +257,11 @@ func (o *approvalOverlay) view(m *Model, width, height int) string {
 		if o.note != "" {
 			b.WriteString(th.StatusWarn.Render(ansi.Wrap(sanitize.Text(o.note), inner, "")) + "\n")
 		}
-		keys := "y allow once · s allow this session · a always allow · n deny · e edit · esc cancel"
+		keys := []string{"y allow once", "s allow this session", "a always allow", "n deny", "e edit", "esc cancel"}
 		if n > 1 {
-			keys += " · ↑↓ choose a call"
+			keys = append(keys, "↑↓ choose a call")
 		}
-		b.WriteString(th.Dim.Render(ansi.Wrap(keys, inner, "")))
+		b.WriteString(th.Dim.Render(joinWrapped(keys, " · ", inner)))
 	}
 	return toolBox(m, o.pane, b.String(), width, height)
 }
@@ -399,3 +399,26 @@ func (e *lineEdit) key(msg tea.KeyPressMsg) {
 }
 
 func (e *lineEdit) view() string { return sanitize.Text(e.text) + "█" }
+
+// joinWrapped joins parts with sep, breaking lines between parts (never
+// inside one, unless a part alone is wider than width) so that no line is
+// wider than width cells.
+func joinWrapped(parts []string, sep string, width int) string {
+	var b strings.Builder
+	line := 0
+	for i, p := range parts {
+		w := ansi.StringWidth(p)
+		switch {
+		case i == 0:
+		case line+ansi.StringWidth(sep)+w <= width:
+			b.WriteString(sep)
+			line += ansi.StringWidth(sep)
+		default:
+			b.WriteByte('\n')
+			line = 0
+		}
+		b.WriteString(ansi.Wrap(p, max(width, 1), ""))
+		line += w
+	}
+	return b.String()
+}

@@ -474,6 +474,14 @@ func (m *Model) statusInfo(p *Pane) statusInfo {
 	if t := p.chat.Turn(); t != nil && t.Model != "" {
 		in.Model = t.Model
 	}
+	if p.loop != nil {
+		switch {
+		case p.loop.Asking():
+			in.Tool = "tool call: allow?"
+		case p.loop.Running() != nil:
+			in.Tool = "running " + sanitize.Line(p.loop.Running().Call.Name)
+		}
+	}
 	return in
 }
 

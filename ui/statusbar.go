@@ -28,6 +28,9 @@ type statusInfo struct {
 	LastTok   int
 	ConvTok   int
 	Busy      string // background commands in flight (image generation, usage, model list)
+	// Tool, when set, is what the pane's tool loop waits for ("approve the
+	// tool call", "running get_time"); it stands in for the state.
+	Tool      string
 	Flash     string // a transient message (copy result, key feedback)
 	FlashWarn bool
 }
@@ -101,6 +104,9 @@ func statusSegments(in statusInfo, now time.Time, th *themes.Theme) []segment {
 // stateText is the request-state segment: connecting, queued with its
 // countdown, retrying n/N, streaming with its rate, done, interrupted, error.
 func stateText(in statusInfo, now time.Time, th *themes.Theme) (string, lipgloss.Style) {
+	if in.Tool != "" && in.State.Phase != session.PhaseStreaming {
+		return in.Tool, th.StatusWarn
+	}
 	s := in.State
 	switch s.Phase {
 	case session.PhaseConnecting:

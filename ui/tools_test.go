@@ -87,6 +87,7 @@ func TestApprovalPromptYesRunsTheTool(t *testing.T) {
 	if _, ok := h.m.topOverlay().(*approvalOverlay); !ok {
 		t.Fatal("no approval prompt")
 	}
+	contains(t, h.statusBar(), "tool call: allow?")
 	h.update(tea.KeyPressMsg{Code: 'y', Text: "y"})
 	h.until(h.answered(2))
 	h.frame()
@@ -146,6 +147,7 @@ func TestEscStopsARunningTool(t *testing.T) {
 	h.advance(1500 * time.Millisecond)
 	h.frame()
 	contains(t, h.plain(), "nap · running 1.5 s · esc stops it")
+	contains(t, h.statusBar(), "running nap")
 	h.press(tea.KeyEscape, 0)
 	if h.m.toolsBusy() {
 		t.Fatal("esc did not stop the tool")

@@ -13,7 +13,7 @@ func welcomeFor(opts Options, p *Pane) *info {
 		}
 	}
 	in := &info{title: title, rows: [][2]string{
-		{"try", "Compare Go, Rust and Zig in a table\n" +
+		{"try", "Show the HTTP statuses a gateway returns, in a table\n" +
 			"Think it through, then show some Python code\n" +
 			"What is the weather in Paris?"},
 		{"keys", "? help · ctrl+t reasoning · /model switch models · esc stop"},
