@@ -1,8 +1,15 @@
 package ui
 
 import (
+	"os"
+	"strings"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/parley-chat/parley/imagefile"
+	"github.com/parley-chat/parley/sanitize"
 )
 
 // helpOverlay shows every key and slash command (see helpView), scrolled
@@ -41,7 +48,20 @@ func (h *helpOverlay) key(m *Model, msg tea.KeyPressMsg) overlayKey {
 }
 
 func (h *helpOverlay) view(m *Model, width, height int) string {
-	v, maxOffset := helpView(m.keys, m.th, width, height, h.offset)
+	v, maxOffset := helpView(m.keys, m.th, m.imageDirText(), width, height, h.offset)
 	h.max = maxOffset
 	return v
+}
+
+// imageDirText says where /image saves on this machine, short enough for
+// the help overlay: a long folder keeps its end ("…/images/parley").
+func (m *Model) imageDirText() string {
+	d := imagefile.DescribeDir(m.opts.ImageDir, os.Getenv)
+	if strings.HasPrefix(d, "the current directory") {
+		return "the current directory"
+	}
+	if ansi.StringWidth(d) > 24 {
+		d = ansi.TruncateLeft(d, ansi.StringWidth(d)-23, "…")
+	}
+	return sanitize.Line(d)
 }

@@ -106,9 +106,9 @@ func (k keyMap) helpRows() [][2]string {
 // width×height. When the box cannot fit, the same text is laid out for
 // the width without the box and shown from line offset, with a scroll
 // hint on the last line. It also returns the largest useful offset.
-func helpView(k keyMap, th *themes.Theme, width, height, offset int) (string, int) {
+func helpView(k keyMap, th *themes.Theme, imageDir string, width, height, offset int) (string, int) {
 	keys := table(th, "Keys · ? f1 /help open this help · esc closes it", k.helpRows())
-	cmdTable := table(th, "Commands", commandHelpRows())
+	cmdTable := table(th, "Commands", commandHelpRows(imageDir))
 	var body string
 	if lipgloss.Width(keys)+lipgloss.Width(cmdTable)+8 <= width {
 		body = lipgloss.JoinHorizontal(lipgloss.Top, keys, "    ", cmdTable)
@@ -141,7 +141,7 @@ func helpView(k keyMap, th *themes.Theme, width, height, offset int) (string, in
 		}
 	}
 	add("Keys", k.helpRows())
-	add("Commands", commandHelpRows())
+	add("Commands", commandHelpRows(imageDir))
 	view := max(height-1, 1)
 	maxOffset := max(len(lines)-view, 0)
 	offset = min(max(offset, 0), maxOffset)

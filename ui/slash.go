@@ -37,13 +37,13 @@ var slashCommands = []slashCommand{
 // commandHelpRows is the command column of the help overlay. Related
 // commands share a row so the overlay fits a 24-line terminal; every
 // command in slashCommands is named here or in the key rows (/help).
-func commandHelpRows() [][2]string {
+func commandHelpRows(imageDir string) [][2]string {
 	return [][2]string{
 		{"/model [NAME] · /title T", "list the models · switch to NAME · rename"},
 		{"/system [TEXT|clear]", "show · set · clear the system prompt"},
 		{"/new · /retry · /quit", "new chat (/clear) · answer again · quit (/exit)"},
 		{"/copy [N] · /export [F]", "copy code block N or the answer · save as .md"},
-		{"/image [-m M] PROMPT", "generate an image into ~/Pictures/parley"},
+		{"/image [-m M] PROMPT", "generate an image into " + imageDir},
 		{"/tools · /usage · /schema F", "tools · usage (cuadra) · JSON matching F (off)"},
 		{"/compare M… · /pick N", "compare models side by side · keep column N"},
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -133,7 +134,8 @@ func TestGoldenError(t *testing.T) {
 }
 
 func TestGoldenHelp(t *testing.T) {
-	h := newHarness(t, &scriptProvider{}, nil)
+	t.Setenv("HOME", "/home/u")
+	h := newHarness(t, &scriptProvider{}, func(o *Options) { o.ImageDir = "/home/u/Pictures/parley" })
 	h.typeText("?")
 	golden.RequireEqual(t, h.content())
 	screen := h.plain()
@@ -153,7 +155,7 @@ func TestGoldenHelp(t *testing.T) {
 	for _, c := range slashCommands {
 		contains(t, screen, c.name)
 	}
-	for _, r := range commandHelpRows() {
+	for _, r := range commandHelpRows(h.m.imageDirText()) {
 		contains(t, screen, r[0], r[1])
 	}
 	// The overlay fits a 24-line terminal: its bottom border is on screen.
@@ -184,19 +186,34 @@ func TestHelpScrollsWhenSmall(t *testing.T) {
 				t.Fatalf("line wider than the terminal (%d): %q", w, line)
 			}
 		}
-		for _, r := range append(h.m.keys.helpRows(), commandHelpRows()...) {
+		for _, r := range append(h.m.keys.helpRows(), commandHelpRows(h.m.imageDirText())...) {
 			if strings.Contains(screen, r[0]) {
 				seen[r[0]] = true
 			}
 		}
 		h.press(tea.KeyDown, 0)
 	}
-	for _, r := range append(h.m.keys.helpRows(), commandHelpRows()...) {
+	for _, r := range append(h.m.keys.helpRows(), commandHelpRows(h.m.imageDirText())...) {
 		if !seen[r[0]] {
 			t.Errorf("%q never came into view", r[0])
 		}
 	}
 	if !strings.Contains(h.plain(), "↑↓ scroll") {
 		t.Errorf("no scroll hint:\n%s", h.plain())
+	}
+}
+
+// TestHelpSaysWhereImagesGo: the help names the folder /image saves into
+// on this machine, not a fixed one.
+func TestHelpSaysWhereImagesGo(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, &scriptProvider{}, func(o *Options) { o.ImageDir = wd })
+	h.typeText("?")
+	contains(t, h.plain(), "generate an image into the current directory")
+	if strings.Contains(h.plain(), "~/Pictures/parley") {
+		t.Fatalf("the help names a folder /image does not use:\n%s", h.plain())
 	}
 }
