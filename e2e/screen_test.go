@@ -218,7 +218,7 @@ func TestTUIStatusBarAndCommandsAt80Columns(t *testing.T) {
 	p.keys("Enter")
 	screen = p.waitFor(20*time.Second, "tool call get_weather", "y allow once")
 	bar := statusRow(screen)
-	if !strings.Contains(bar, "demo-fast") || !strings.Contains(bar, "done") {
+	if !strings.Contains(bar, "demo-fast") || !strings.Contains(bar, "tool call: allow?") {
 		t.Fatalf("status bar %q lacks the model or the state:\n%s", bar, screen)
 	}
 	t.Logf("asking about a tool call:\n%s", screen)
