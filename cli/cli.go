@@ -97,6 +97,8 @@ type app struct {
 	saving  *recording
 	// tools are the tools of print mode (cli/tools.go); nil offers none.
 	tools *toolSetup
+	// maxWidth caps the width print mode renders answers at (0: none).
+	maxWidth int
 }
 
 // flags are the command-line options. Each command registers only the
@@ -128,6 +130,7 @@ type flags struct {
 	print         bool
 	output        string
 	showReasoning bool
+	raw           bool
 	continueID    string
 	continueLast  bool
 	noSave        bool

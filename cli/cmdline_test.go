@@ -85,7 +85,7 @@ func TestHelpListsOnlyFlagsThatApply(t *testing.T) {
 	provider := []string{"config", "provider", "dialect", "base-url", "demo", "max-retries", "idle-timeout", "header-timeout"}
 	model := []string{"model"}
 	request := []string{"system", "temperature", "top-p", "max-tokens", "stop", "reasoning", "reasoning-budget", "tools", "json-schema", "ui-stream"}
-	chat := []string{"print", "output", "show-reasoning", "theme", "hide-reasoning", "continue", "continue-last", "no-save"}
+	chat := []string{"print", "output", "show-reasoning", "raw", "theme", "hide-reasoning", "continue", "continue-last", "no-save"}
 	tests := []struct {
 		args []string
 		want []string

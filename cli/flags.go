@@ -107,6 +107,7 @@ func (a *app) addChatFlags(f *pflag.FlagSet) {
 	f.BoolVarP(&a.f.print, "print", "p", false, "print mode: send PROMPT (and/or stdin), print the answer, exit")
 	f.StringVar(&a.f.output, "output", "text", "print mode output: "+printOutputs)
 	f.BoolVar(&a.f.showReasoning, "show-reasoning", false, "print mode: write the model's reasoning to stderr")
+	f.BoolVar(&a.f.raw, "raw", false, "print mode: write the answer's markdown as it comes, not rendered (always so when stdout is not a terminal)")
 	f.StringVar(&a.f.theme, "theme", "", "chat theme: "+themeList()+" (ascii: no colours)")
 	f.BoolVar(&a.f.hideReasoning, "hide-reasoning", false, "chat: do not show the model's reasoning")
 	a.addSaveFlags(f)

@@ -15,6 +15,7 @@ import (
 	"github.com/parley-chat/parley/schema"
 	"github.com/parley-chat/parley/session"
 	"github.com/parley-chat/parley/store"
+	"github.com/parley-chat/parley/ui/markdown"
 )
 
 // maxStdinPrompt bounds how much piped input print mode reads.
@@ -52,6 +53,7 @@ func (a *app) runPrint(cmd *cobra.Command, args []string) error {
 	}
 	defer ts.close()
 	a.tools = ts
+	a.maxWidth = t.maxWidth
 	return a.printAnswer(ctx, t.provider, t.settings, prompt)
 }
 
@@ -136,6 +138,7 @@ func (a *app) newPrinter(stdout, stderr io.Writer) printer {
 		sanitizeErr:   a.env.StderrIsTerminal,
 		showReasoning: a.f.showReasoning,
 		secret:        a.secret,
+		md:            a.answerPrinter(),
 	}
 }
 
@@ -248,8 +251,9 @@ type textPrinter struct {
 	secret         string
 	writeFailedErr error
 
-	lastOut       byte // last byte written to stdout
-	lastReasoning byte // last byte of reasoning written to stderr
+	md            *markdown.Printer // renders the answer; nil writes it raw
+	lastOut       byte              // last byte written to stdout
+	lastReasoning byte              // last byte of reasoning written to stderr
 	err           *provider.APIError
 	truncated     bool           // the answer ended at the token limit
 	check         *schema.Result // the answer checked against --json-schema
@@ -281,7 +285,9 @@ func (p *textPrinter) event(ev provider.Event) {
 	switch e := ev.(type) {
 	case provider.TextDelta:
 		s := e.Text
-		if p.sanitizeOut {
+		if p.md != nil {
+			s = p.md.Append(s)
+		} else if p.sanitizeOut {
 			s = sanitize.Text(s)
 		}
 		if s == "" {
@@ -328,6 +334,12 @@ func (p *textPrinter) event(ev provider.Event) {
 // one, then the error line, if any.
 func (p *textPrinter) finish() {
 	p.endReasoning()
+	if p.md != nil {
+		if s := p.md.Finish(); s != "" {
+			p.write(p.out, s)
+			p.lastOut = s[len(s)-1]
+		}
+	}
 	if p.lastOut != 0 && p.lastOut != '\n' {
 		p.write(p.out, "\n")
 	}
@@ -386,4 +398,26 @@ func describeError(e *provider.APIError) string {
 		msg += " (the answer above is incomplete)"
 	}
 	return msg
+}
+
+// answerPrinter renders the answer of print mode in text output to a
+// terminal, as the chat shows it, at the terminal's width (no wider than
+// max_width) in the configured theme; nil, which writes the model's text
+// as it comes, with --raw or when stdout is not a terminal. Each finished
+// block is written as soon as the next one starts, never redrawn, so the
+// terminal's scrollback holds the answer once, rendered, and piped output
+// stays the model's bytes.
+func (a *app) answerPrinter() *markdown.Printer {
+	if a.f.raw || a.f.output != "text" || !a.env.StdoutIsTerminal {
+		return nil
+	}
+	width := a.terminalWidth()
+	if a.maxWidth > 0 {
+		width = min(width, a.maxWidth)
+	}
+	r, err := markdown.New(width, a.showTheme())
+	if err != nil {
+		return nil
+	}
+	return markdown.NewPrinter(r, func(s string) string { return redact(sanitize.Text(s), a.secret) })
 }

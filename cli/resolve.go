@@ -29,6 +29,8 @@ type target struct {
 	// mouse and configured are for the chat: mouse reporting on, and
 	// whether a configuration file was read.
 	mouse, configured bool
+	// maxWidth caps the width of rendered answers (0: none).
+	maxWidth int
 	// save says whether the conversation is saved (the config's save
 	// and --no-save).
 	save bool
@@ -108,7 +110,7 @@ func (a *app) resolve(ctx context.Context, cmd *cobra.Command, needModel bool) (
 	t.cfg = cfg
 	t.models = r.Profile.Models
 	t.theme = r.Theme
-	t.mouse, t.configured = r.Mouse, r.Configured
+	t.mouse, t.configured, t.maxWidth = r.Mouse, r.Configured, r.MaxWidth
 	return t, nil
 }
 

@@ -45,6 +45,7 @@ func (a *app) runTUI(cmd *cobra.Command, args []string) error {
 		InitialPrompt: strings.TrimSpace(strings.Join(args, " ")),
 		HideReasoning: a.f.hideReasoning,
 		Mouse:         t.mouse,
+		MaxWidth:      t.maxWidth,
 		Unconfigured:  !t.configured,
 	}
 	rs.chatOptions(cmd.Context(), &opts, t.name)

@@ -65,6 +65,9 @@ type Config struct {
 	HeaderTimeout Duration `toml:"header_timeout"`
 	// MaxRetries bounds retries after the first attempt; nil = unset.
 	MaxRetries *int `toml:"max_retries"`
+	// MaxWidth caps the width of rendered answers in columns, 0 for no
+	// cap; nil = unset (DefaultMaxWidth).
+	MaxWidth *int `toml:"max_width"`
 	// Tools is the tools mode; "" = unset. The file sets it with
 	// tools = "ask", or tools_mode when "tools" holds [[tools]] tables
 	// (see ToolSettings).
@@ -459,6 +462,11 @@ func (c *Config) validate(data []byte) error {
 	if c.MaxRetries != nil {
 		if err := checkMaxRetries(*c.MaxRetries); err != nil {
 			return fail(toml.Key{"max_retries"}, "max_retries %v", err)
+		}
+	}
+	if c.MaxWidth != nil {
+		if err := checkMaxWidth(*c.MaxWidth); err != nil {
+			return fail(toml.Key{"max_width"}, "max_width %v", err)
 		}
 	}
 	if t := c.Defaults.Temperature; t != nil {

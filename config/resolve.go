@@ -20,6 +20,12 @@ const (
 	DefaultTheme       = "auto"
 	// MaxRetriesLimit is the most retries the file or a flag may ask for.
 	MaxRetriesLimit = 100
+	// DefaultMaxWidth is the widest an answer is rendered, in columns,
+	// unless max_width says otherwise: prose wider than this is hard to
+	// read on a wide terminal.
+	DefaultMaxWidth = 100
+	// MinMaxWidth and MaxMaxWidth bound a max_width other than 0.
+	MinMaxWidth, MaxMaxWidth = 20, 1000
 )
 
 // Flags are the command-line values that override the file. A nil pointer
@@ -84,6 +90,9 @@ type Resolved struct {
 	Theme string
 	// Mouse turns mouse reporting on in the chat.
 	Mouse bool
+	// MaxWidth caps the width of rendered answers in columns; 0 means no
+	// cap.
+	MaxWidth int
 	// Configured reports whether a configuration file was read.
 	Configured bool
 	// Save says whether conversations are saved: true unless the file
@@ -157,6 +166,7 @@ func Resolve(c *Config, f *Flags, checkTheme func(string) error) (*Resolved, err
 		UIStream:    prof.UIStream,
 		Theme:       DefaultTheme,
 		Mouse:       c.Mouse,
+		MaxWidth:    DefaultMaxWidth,
 		Configured:  c.Path != "",
 		Save:        (c.Save == nil || *c.Save) && !f.NoSave,
 		configFile:  c.where(),
@@ -168,6 +178,9 @@ func Resolve(c *Config, f *Flags, checkTheme func(string) error) (*Resolved, err
 		r.Warnings = append(r.Warnings, w)
 	}
 	// The file's values were validated when it was parsed.
+	if c.MaxWidth != nil {
+		r.MaxWidth = *c.MaxWidth
+	}
 	if c.MaxRetries != nil {
 		r.MaxRetries = *c.MaxRetries
 	}
@@ -388,6 +401,13 @@ func checkTopP(v float64) error {
 func checkMaxTokens(n int) error {
 	if n < 0 {
 		return errors.New("must not be negative")
+	}
+	return nil
+}
+
+func checkMaxWidth(n int) error {
+	if n != 0 && (n < MinMaxWidth || n > MaxMaxWidth) {
+		return fmt.Errorf("must be 0 (no limit) or between %d and %d columns", MinMaxWidth, MaxMaxWidth)
 	}
 	return nil
 }

@@ -30,7 +30,7 @@ func signalCaught(pid int, sig syscall.Signal) bool {
 }
 
 // waitCaught polls until pid handles sig.
-func waitCaught(t *testing.T, pid int, sig syscall.Signal) {
+func waitCaught(t testing.TB, pid int, sig syscall.Signal) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for !signalCaught(pid, sig) {

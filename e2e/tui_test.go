@@ -23,7 +23,7 @@ import (
 // pane of fixed size (120×40 unless said otherwise), and reads the screen
 // back.
 type tmuxPane struct {
-	t    *testing.T
+	t    testing.TB
 	sock string
 	env  []string
 }
@@ -33,25 +33,25 @@ var tmuxSeq atomic.Int64
 // startTUI runs parley with args in tmux. env holds extra environment
 // variables (such as the API key): they reach parley through the tmux
 // server's environment, never through any command line.
-func startTUI(t *testing.T, env []string, args ...string) *tmuxPane {
+func startTUI(t testing.TB, env []string, args ...string) *tmuxPane {
 	t.Helper()
 	return startPane(t, env, append([]string{parleyBin}, args...)...)
 }
 
 // startTUISized is startTUI in a pane of cols×rows cells.
-func startTUISized(t *testing.T, cols, rows int, env []string, args ...string) *tmuxPane {
+func startTUISized(t testing.TB, cols, rows int, env []string, args ...string) *tmuxPane {
 	t.Helper()
 	return startPaneSized(t, cols, rows, env, append([]string{parleyBin}, args...)...)
 }
 
 // startPane runs the command argv in a fresh private tmux server.
-func startPane(t *testing.T, env []string, argv ...string) *tmuxPane {
+func startPane(t testing.TB, env []string, argv ...string) *tmuxPane {
 	t.Helper()
 	return startPaneSized(t, 120, 40, env, argv...)
 }
 
 // startPaneSized is startPane in a pane of cols×rows cells.
-func startPaneSized(t *testing.T, cols, rows int, env []string, argv ...string) *tmuxPane {
+func startPaneSized(t testing.TB, cols, rows int, env []string, argv ...string) *tmuxPane {
 	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		fixtures.Missing(t, "tmux is not installed: the TUI end-to-end tests need it (.ci/run installs it)")

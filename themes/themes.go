@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
+	"reflect"
 	"strings"
 
 	"charm.land/glamour/v2/ansi"
@@ -123,6 +124,15 @@ func adapt(c ansi.StyleConfig) ansi.StyleConfig {
 	if strings.Contains(c.H1.Prefix, "#") {
 		c.H1.Prefix = ""
 	}
+	// Without '#' prefixes the levels differ by their attributes alone,
+	// so each of the first three looks different in every theme, with or
+	// without colour: H1 a band, H2 underlined, H3 bold; H4 bold italic,
+	// H5 and H6 italic.
+	t, f := true, false
+	c.H2.Underline = &t
+	c.H4.Italic = &t
+	c.H5.Italic, c.H5.Bold = &t, &f
+	c.H6.Italic, c.H6.Bold = &t, &f
 	// Glamour narrows quoted text by the quote's Indent (1) but draws the
 	// indent token that many times, so a two-column token ("│ ") makes
 	// every full line one column too wide, and the quote is wrapped a
@@ -264,8 +274,35 @@ func newLight() *Theme {
 	})
 }
 
+// uncoloured returns c with every colour removed, keeping the attributes
+// (bold, italic, underline, reverse): the dark layout without colour. The
+// H1 band and inline code, which a background marks in colour, are drawn
+// in reverse video instead.
+func uncoloured(c ansi.StyleConfig) ansi.StyleConfig {
+	clearColours(reflect.ValueOf(&c).Elem())
+	t := true
+	c.H1.Inverse = &t
+	c.Code.Inverse = &t
+	return c
+}
+
+// clearColours sets every Color and BackgroundColor field under v (a
+// settable struct) to nil. Only the pointers are replaced, so glamour's
+// configs stay untouched.
+func clearColours(v reflect.Value) {
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch name := v.Type().Field(i).Name; {
+		case (name == "Color" || name == "BackgroundColor") && f.Type() == reflect.TypeFor[*string]():
+			f.SetZero()
+		case f.Kind() == reflect.Struct:
+			clearColours(f)
+		}
+	}
+}
+
 func newASCII() *Theme {
-	md := adapt(styles.ASCIIStyleConfig)
+	md := uncoloured(adapt(styles.DarkStyleConfig))
 	plain := lipgloss.NewStyle()
 	return &Theme{
 		Name:             "ascii",

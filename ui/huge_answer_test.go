@@ -61,7 +61,7 @@ func BenchmarkHugeAnswer(b *testing.B) {
 
 // startAnswer returns a 120×40 chat whose pane waits for the answer to a
 // prompt, and the run its events must carry; the caller feeds them.
-func startAnswer(b *testing.B, observers ...session.Observer) (*Model, *Pane, uint64) {
+func startAnswer(b testing.TB, observers ...session.Observer) (*Model, *Pane, uint64) {
 	b.Helper()
 	m, err := newModel(context.Background(), Options{Theme: "dark",
 		Panes: []PaneSpec{{Provider: blockingProvider{}, Settings: session.Settings{Model: "m"}, Observers: observers}}}, func(tea.Msg) {})

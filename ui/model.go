@@ -166,8 +166,12 @@ func (m *Model) pane(id PaneID) *Pane {
 	return nil
 }
 
-// renderer returns the markdown renderer for a width in the current theme.
+// renderer returns the markdown renderer for a pane width in the current
+// theme, no wider than Options.MaxWidth.
 func (m *Model) renderer(width int) *markdown.Renderer {
+	if m.opts.MaxWidth > 0 {
+		width = min(width, m.opts.MaxWidth)
+	}
 	if r, ok := m.renderers[width]; ok {
 		return r
 	}

@@ -290,8 +290,11 @@ func (p *Pane) endLive(rc renderCtx) {
 		return
 	}
 	it := p.live
-	it.md = p.stream.Source()
 	it.mdOut = p.stream.Finish()
+	// The turn holds the same text: keep one copy, not the stream's too.
+	if it.md = p.stream.Source(); it.md == it.turn.Text() {
+		it.md = it.turn.Text()
+	}
 	it.mdKey = renderKey{width: rc.width, theme: rc.th.Name}
 	it.showStructured()
 	it.blocks = len(markdown.CodeBlocks(it.md))

@@ -32,6 +32,9 @@ type Options struct {
 	// most terminals. Off (the default), a plain drag selects and the
 	// wheel scrolls through the terminal's alternate scroll mode, as ↑/↓.
 	Mouse bool
+	// MaxWidth caps the width answers are rendered at, in columns; 0
+	// means the pane's width.
+	MaxWidth int
 	// Unconfigured says no configuration file was found: the welcome
 	// then says how to write one (parley config init).
 	Unconfigured bool

@@ -87,6 +87,7 @@ func (it *item) render(c renderCtx) []string {
 		return it.lines
 	}
 	var b strings.Builder
+	var lines []string
 	switch it.kind {
 	case kindUser:
 		b.WriteString(c.th.UserLabel.Render("▌ you"))
@@ -99,14 +100,18 @@ func (it *item) render(c renderCtx) []string {
 			b.WriteString(c.th.Dim.Render(ansi.Wrap("· "+screenText(it.text), c.width, "")))
 		}
 	case kindAssistant:
-		it.renderAssistant(&b, c)
+		lines = it.renderAssistant(&b, c)
 	case kindInfo:
 		it.info.render(&b, c)
 	case kindTool:
 		it.renderRun(&b, c)
 	}
 	b.WriteByte('\n')
-	it.lines = strings.Split(b.String(), "\n")
+	if lines != nil {
+		it.lines = append(lines, strings.Split(strings.TrimPrefix(b.String(), "\n"), "\n")...)
+	} else {
+		it.lines = strings.Split(b.String(), "\n")
+	}
 	it.key = k
 	return it.lines
 }
@@ -114,7 +119,11 @@ func (it *item) render(c renderCtx) []string {
 // invalidate drops the line cache (not the markdown cache).
 func (it *item) invalidate() { it.lines = nil }
 
-func (it *item) renderAssistant(b *strings.Builder, c renderCtx) {
+// renderAssistant writes an answer into b; when it has markdown, it
+// returns the lines up to the end of the markdown, whose lines are
+// substrings of the cached rendering rather than a second copy of it, and
+// b holds what follows them.
+func (it *item) renderAssistant(b *strings.Builder, c renderCtx) []string {
 	b.WriteString(assistantLabel(it.turn, c))
 	if !c.hide && it.turn.Reasoning() != "" {
 		b.WriteByte('\n')
@@ -130,12 +139,14 @@ func (it *item) renderAssistant(b *strings.Builder, c renderCtx) {
 		it.mdOut = it.markViolations(it.mdOut, c)
 		it.mdKey = mk
 	}
+	var lines []string
 	if it.mdOut != "" {
-		b.WriteByte('\n')
-		b.WriteString(it.mdOut)
+		lines = append(strings.Split(b.String(), "\n"), strings.Split(it.mdOut, "\n")...)
+		b.Reset()
 	}
 	writeTail(b, it.turn, c)
 	writeSchemaCheck(b, it.turn, c)
+	return lines
 }
 
 // writeTail adds tool calls, the error and the interrupted marker.

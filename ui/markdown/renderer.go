@@ -22,6 +22,7 @@ import (
 	"github.com/yuin/goldmark"
 	gast "github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
+	extast "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/text"
@@ -49,9 +50,11 @@ func New(width int, th *themes.Theme) (*Renderer, error) {
 	if width < 1 {
 		width = 1
 	}
+	styles := th.Markdown
+	styles.HorizontalRule.Format = "\n" + ruleMark + "\n"
 	ar := glamouransi.NewRenderer(glamouransi.Options{
 		WordWrap: width,
-		Styles:   th.Markdown,
+		Styles:   styles,
 	})
 	md := newGoldmark()
 	// Set the renderer after the extensions have registered theirs (HTML
@@ -72,7 +75,7 @@ func New(width int, th *themes.Theme) (*Renderer, error) {
 // finding code blocks.
 func newGoldmark() goldmark.Markdown {
 	return goldmark.New(
-		goldmark.WithExtensions(extension.GFM, extension.DefinitionList),
+		goldmark.WithExtensions(extension.GFM, extension.DefinitionList, extension.Footnote),
 		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
 	)
 }
@@ -263,9 +266,20 @@ func (r *Renderer) render(md string, firstBlock, budget int) (string, int) {
 	// is replaced by the block's own layout afterwards.
 	mark := markerRune(md)
 	var blocks []fencedBlock
+	var has features
+	footnotes := false
 	_ = gast.Walk(doc, func(n gast.Node, entering bool) (gast.WalkStatus, error) {
 		if !entering {
 			return gast.WalkContinue, nil
+		}
+		switch n.Kind() {
+		case gast.KindThematicBreak:
+			has.rules = true
+		case extast.KindTable:
+			has.tables = true
+		case extast.KindFootnoteList:
+			has.rules = true
+			footnotes = true
 		}
 		fc, ok := n.(*gast.FencedCodeBlock)
 		if !ok {
@@ -277,6 +291,9 @@ func (r *Renderer) render(md string, firstBlock, budget int) (string, int) {
 		})
 		return gast.WalkSkipChildren, nil
 	})
+	if footnotes {
+		rewriteFootnotes(doc, &r.src)
+	}
 	if len(blocks) > 0 {
 		markers := make([]int, len(blocks)) // start offsets of the markers
 		for i := range blocks {
@@ -308,6 +325,7 @@ func (r *Renderer) render(md string, firstBlock, budget int) (string, int) {
 		})
 	}
 
+	src = r.src.Bytes()
 	r.out.Reset()
 	if err := r.md.Renderer().Render(&r.out, src, doc); err != nil {
 		// glamour only fails on writer errors, which a bytes.Buffer does not
@@ -315,6 +333,12 @@ func (r *Renderer) render(md string, firstBlock, budget int) (string, int) {
 		return md, 0
 	}
 	out := trimLines(r.out.Bytes())
+	if has.tables {
+		out = fitTables(out)
+	}
+	if has.rules {
+		out = drawRules(out, r.width)
+	}
 	if len(blocks) > 0 {
 		out = strings.TrimRight(r.spliceCode(out, mark, blocks, firstBlock), "\n")
 	}
@@ -484,6 +508,9 @@ func trimLine(line []byte) []byte {
 	if bytes.Contains(line, []byte("m\x1b[m")) {
 		line = dropEmptySGR(line)
 	}
+	if bytes.Contains(line, []byte("\x1b[m\x1b[")) {
+		line = mergeSGR(line)
+	}
 	end := -1 // byte index just past the last visible non-space rune
 	hasEsc := false
 	for i := 0; i < len(line); {
@@ -583,3 +610,60 @@ func dropEmptySGR(line []byte) []byte {
 	}
 	return out
 }
+
+// mergeSGR removes a reset that is followed at once by the very style it
+// ended, together with that style: glamour styles every word on its own,
+// so a line of one style would otherwise repeat it word by word. The line
+// looks the same, in fewer bytes.
+func mergeSGR(line []byte) []byte {
+	out := make([]byte, 0, len(line))
+	var open []byte // the style sequences written since the last reset
+	for i := 0; i < len(line); {
+		seq := sgrAt(line, i)
+		if seq == nil {
+			out = append(out, line[i])
+			i++
+			continue
+		}
+		if !isReset(seq) {
+			open = append(open, seq...)
+			out = append(out, seq...)
+			i += len(seq)
+			continue
+		}
+		// A reset: look at the styles that follow it.
+		j := i + len(seq)
+		for {
+			next := sgrAt(line, j)
+			if next == nil || isReset(next) {
+				break
+			}
+			j += len(next)
+		}
+		if len(open) > 0 && bytes.Equal(line[i+len(seq):j], open) {
+			i = j // the same style again: keep it open
+			continue
+		}
+		out = append(out, seq...)
+		open = open[:0]
+		i += len(seq)
+	}
+	return out
+}
+
+// sgrAt returns the SGR sequence starting at line[i], or nil.
+func sgrAt(line []byte, i int) []byte {
+	if i+1 >= len(line) || line[i] != 0x1b || line[i+1] != '[' {
+		return nil
+	}
+	j := i + 2
+	for j < len(line) && (line[j] < 0x40 || line[j] > 0x7e) {
+		j++
+	}
+	if j >= len(line) || line[j] != 'm' || !isSGRParams(string(line[i+2:j])) {
+		return nil
+	}
+	return line[i : j+1]
+}
+
+func isReset(seq []byte) bool { return string(seq) == "\x1b[m" || string(seq) == "\x1b[0m" }

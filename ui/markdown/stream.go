@@ -386,8 +386,12 @@ func (s *Stream) dropPieces() {
 }
 
 // SetRenderer switches to another renderer (width or theme change): cached
-// pieces are dropped and the next View re-renders everything.
+// pieces are dropped and the next View re-renders everything. Setting the
+// renderer in use changes nothing.
 func (s *Stream) SetRenderer(r *Renderer) {
+	if r == s.r {
+		return
+	}
 	s.r = r
 	s.dropPieces()
 	// Re-derive the boundaries of the text scanned so far.
