@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/parley-chat/parley/session"
 )
 
 // seeds[v] fills a database at schema version v with data in that
@@ -20,6 +22,31 @@ var seeds = []struct {
 }{
 	0: {},
 	1: {seed: seedV1, check: checkV1},
+	2: {seed: seedV2, check: checkV2},
+}
+
+// seedV2 is version 1's data plus picks.
+func seedV2(db *sql.DB) error {
+	if err := seedV1(db); err != nil {
+		return err
+	}
+	_, err := db.Exec(`
+INSERT INTO picks (id, created, comparison, blind, winner) VALUES (1, 1700000000000, 'cmp1', 1, 1), (2, 1700000001000, 'cmp2', 0, -1);
+INSERT INTO pick_columns (pick, position, model) VALUES (1, 0, 'alpha'), (1, 1, 'beta'), (2, 0, 'alpha'), (2, 1, 'gamma');
+`)
+	return err
+}
+
+func checkV2(t *testing.T, st *Store) {
+	checkV1(t, st)
+	picks, err := st.Picks(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(picks) != 2 || !picks[0].Blind || picks[0].Winner != 1 || picks[0].Models[1] != "beta" ||
+		picks[1].Blind || picks[1].Winner != -1 || picks[1].Models[1] != "gamma" {
+		t.Fatalf("picks after migrating: %+v", picks)
+	}
 }
 
 func seedV1(db *sql.DB) error {
@@ -108,6 +135,10 @@ func TestMigrateFromEachVersion(t *testing.T) {
 			r.ask("hello")
 			if c := r.load(); len(c.Messages) != 2 {
 				t.Fatalf("a new conversation after migrating: %d messages", len(c.Messages))
+			}
+			// And for picks: the version 1 database gained their tables.
+			if err := st.AddPick(context.Background(), session.Pick{Blind: true, Models: []string{"m1", "m2"}, Winner: 0}); err != nil {
+				t.Fatalf("a pick after migrating: %v", err)
 			}
 		})
 	}

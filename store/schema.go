@@ -20,6 +20,7 @@ type migration struct {
 // the migration test a seed for the version it starts from.
 var migrations = []migration{
 	{name: "conversations, messages, turns with their timelines, full-text search, prompt history", sql: schemaV1},
+	{name: "picks of comparisons, for the leaderboard", sql: schemaV2},
 }
 
 // SchemaVersion is the schema version this build writes.
@@ -131,6 +132,24 @@ CREATE TABLE history (
 	created  INTEGER NOT NULL
 );
 CREATE INDEX history_by_provider ON history(provider, id);
+`
+
+// schemaV2 adds the verdicts on comparisons: a pick names its columns'
+// models in screen order and the winner among them.
+const schemaV2 = `
+CREATE TABLE picks (
+	id         INTEGER PRIMARY KEY,
+	created    INTEGER NOT NULL,
+	comparison TEXT NOT NULL DEFAULT '',   -- the comparison's ID
+	blind      INTEGER NOT NULL DEFAULT 0, -- the names were hidden when the user chose
+	winner     INTEGER NOT NULL            -- the winning column from 0; -1 for a tie
+);
+CREATE TABLE pick_columns (
+	pick     INTEGER NOT NULL REFERENCES picks(id) ON DELETE CASCADE,
+	position INTEGER NOT NULL,
+	model    TEXT NOT NULL,
+	PRIMARY KEY (pick, position)
+);
 `
 
 // migrate brings the database to SchemaVersion, one migration per
