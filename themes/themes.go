@@ -56,6 +56,8 @@ type Theme struct {
 	CodeLabel       lipgloss.Style // the "─ [3] go" line above a code block
 	HelpBorder      lipgloss.Style // border of the help overlay
 	Selection       lipgloss.Style // the selected message or list item
+	DiffDelete      lipgloss.Style // words a diff removes (the ascii theme marks them [-so-])
+	DiffInsert      lipgloss.Style // words a diff adds (the ascii theme marks them {+so+})
 
 	// The prompt editor draws on the terminal's default background: these
 	// styles set a foreground only.
@@ -154,6 +156,7 @@ func fg(c color.Color) lipgloss.Style { return lipgloss.NewStyle().Foreground(c)
 // palette is the handful of colours a coloured theme is made of.
 type palette struct {
 	text, dim, accent, user, assistant, ok, warn, bar, border, selection color.Color
+	del, ins                                                             color.Color // a diff's removed and added words
 }
 
 // markdownPalette is the colours Parley sets on top of a glamour base
@@ -207,6 +210,8 @@ func colored(name string, dark bool, base ansi.StyleConfig, md markdownPalette, 
 		CodeLabel:        fg(p.dim),
 		HelpBorder:       fg(p.accent),
 		Selection:        lipgloss.NewStyle().Background(p.selection),
+		DiffDelete:       fg(p.del).Strikethrough(true),
+		DiffInsert:       fg(p.ins).Underline(true),
 		InputPrompt:      fg(p.user),
 		InputPlaceholder: fg(p.dim),
 	}
@@ -258,7 +263,7 @@ func newDark() *Theme {
 		text: lipgloss.Color("252"), dim: lipgloss.Color("246"), accent: lipgloss.Color("105"),
 		user: lipgloss.Color("39"), assistant: lipgloss.Color("212"), ok: lipgloss.Color("42"),
 		warn: lipgloss.Color("214"), bar: lipgloss.Color("236"), border: lipgloss.Color("244"),
-		selection: lipgloss.Color("237"),
+		selection: lipgloss.Color("237"), del: lipgloss.Color("203"), ins: lipgloss.Color("114"),
 	})
 }
 
@@ -270,7 +275,7 @@ func newLight() *Theme {
 		text: lipgloss.Color("235"), dim: lipgloss.Color("242"), accent: lipgloss.Color("57"),
 		user: lipgloss.Color("27"), assistant: lipgloss.Color("162"), ok: lipgloss.Color("22"),
 		warn: lipgloss.Color("94"), bar: lipgloss.Color("254"), border: lipgloss.Color("245"),
-		selection: lipgloss.Color("253"),
+		selection: lipgloss.Color("253"), del: lipgloss.Color("160"), ins: lipgloss.Color("22"),
 	})
 }
 
@@ -323,6 +328,8 @@ func newASCII() *Theme {
 		CodeLabel:        plain,
 		HelpBorder:       plain,
 		Selection:        plain.Reverse(true),
+		DiffDelete:       plain,
+		DiffInsert:       plain,
 		InputPrompt:      plain,
 		InputPlaceholder: plain,
 	}

@@ -43,6 +43,9 @@ type compareState struct {
 	heads   [][]string
 	summary []string
 	rule    string
+
+	base  PaneID     // column i is pane base+i
+	blind blindState // a blind comparison's pick
 }
 
 type (
@@ -136,7 +139,7 @@ func (m *Model) openCompare(adopt *Pane, specs []PaneSpec) error {
 	}
 	m.lastPane = base + PaneID(len(cmp.Columns())-1)
 	m.panes = append(m.panes, fresh...)
-	m.cmp = &compareState{cmp: cmp}
+	m.cmp = &compareState{cmp: cmp, base: base}
 	m.layout()
 	if len(history) > 0 {
 		for _, p := range fresh {
@@ -348,12 +351,15 @@ func (m *Model) refreshCompare(now time.Time) {
 	c.heads = make([][]string, len(m.panes))
 	for i, p := range m.panes {
 		c.heads[i] = []string{
-			columnHeader(i+1, p.label(), i == m.focus, p.width, m.th),
+			columnHeader(i+1, m.columnName(i), i == m.focus, p.width, m.th),
 			columnStatus(results[i], p.chat.State(), p.chat.Limits().Snapshot(), now, p.width, m.th),
 		}
 	}
 	c.summary = nil
 	if c.summaryRows > 0 {
+		for i := range results {
+			results[i].Label = m.columnName(i) + m.winnerMark(i)
+		}
 		c.summary = summaryLines(results, m.width, m.th)
 		if len(c.summary) > c.summaryRows {
 			c.summary = c.summary[:c.summaryRows]
@@ -476,7 +482,10 @@ func (m *Model) compareRule() string {
 	if c.sync {
 		parts = append(parts, "scrolling together (alt+s)")
 	}
-	parts = append(parts, "tab focus · esc stops a column · alt+m maximize · alt+s sync scroll · /pick N")
+	if m.hidden() {
+		parts = append(parts, fmt.Sprintf("blind: pick the best with 1–%d, = for a tie", c.blind.columns))
+	}
+	parts = append(parts, "tab focus · esc stops a column · d diff · alt+m maximize · alt+s sync scroll · /pick N · /fuse K")
 	return m.th.Dim.Render(ruleWith(strings.Join(parts, " · "), m.width))
 }
 
@@ -505,9 +514,13 @@ func (m *Model) writeCompare(b *strings.Builder) {
 
 // onCompareKey handles the keys of compare mode and reports whether msg
 // was one: tab and shift+tab (and ←/→ in an empty input) move the focus,
-// alt+m maximizes the focused column, alt+s scrolls the columns together.
-// Tab still completes when the input starts with "/".
-func (m *Model) onCompareKey(msg tea.KeyPressMsg) bool {
+// alt+m maximizes the focused column, alt+s scrolls the columns together;
+// on an empty input, the keys of the results (onResultKey). Tab still
+// completes when the input starts with "/".
+func (m *Model) onCompareKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	if cmd, ok := m.onResultKey(msg); ok {
+		return cmd, true
+	}
 	switch s := msg.String(); {
 	case s == "tab" && !strings.HasPrefix(m.in.Value(), "/"):
 		m.moveFocus(1)
@@ -526,9 +539,9 @@ func (m *Model) onCompareKey(msg tea.KeyPressMsg) bool {
 			m.setFlash("each column scrolls on its own", false)
 		}
 	default:
-		return false
+		return nil, false
 	}
-	return true
+	return nil, true
 }
 
 // moveFocus moves the focus by d columns, wrapping around.
@@ -559,7 +572,7 @@ func (m *Model) cancelFocused() bool {
 		return false
 	}
 	if m.cmp != nil {
-		m.setFlash(fmt.Sprintf("stopped column %d (%s) — its partial answer is kept", m.focus+1, sanitize.Line(p.label())), true)
+		m.setFlash(fmt.Sprintf("stopped column %d (%s) — its partial answer is kept", m.focus+1, sanitize.Line(m.columnName(m.focus))), true)
 		m.layout()
 	} else {
 		m.setFlash("stopped — the partial answer is kept", true)

@@ -50,7 +50,7 @@ func (m *Model) copyBlock(n int) tea.Cmd {
 			return nil
 		}
 	}
-	return copyCmd(b.Code, fmt.Sprintf("block %d", b.n))
+	return copyCmd(b.Code, inColumn(fmt.Sprintf("block %d", b.n), m.columnWhat()))
 }
 
 // copyAnswer copies the last finished answer's markdown source.
@@ -58,11 +58,19 @@ func (m *Model) copyAnswer() tea.Cmd {
 	items := m.focused().items
 	for i := len(items) - 1; i >= 0; i-- {
 		if it := items[i]; it.kind == kindAssistant && !it.live && it.md != "" {
-			return copyCmd(sanitize.Text(it.md), "the last answer")
+			return copyCmd(sanitize.Text(it.md), inColumn("the last answer", m.columnWhat()))
 		}
 	}
 	m.setFlash("no answer to copy yet", true)
 	return nil
+}
+
+// inColumn names the column what was copied from, in a comparison.
+func inColumn(what, column string) string {
+	if column == "" {
+		return what
+	}
+	return what + " of " + column
 }
 
 // copyCmd copies text through OSC 52 (the terminal's clipboard, which

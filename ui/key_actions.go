@@ -35,8 +35,10 @@ func (m *Model) onChatKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.onEsc()
 		return nil
 	}
-	if m.cmp != nil && m.onCompareKey(msg) {
-		return nil
+	if m.cmp != nil {
+		if cmd, ok := m.onCompareKey(msg); ok {
+			return cmd
+		}
 	}
 	if cmd, ok := m.onViewKey(msg); ok {
 		return cmd

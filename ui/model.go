@@ -119,9 +119,14 @@ func newModel(ctx context.Context, opts Options, send func(tea.Msg)) (*Model, er
 		if err := checkColumns(opts.Panes); err != nil {
 			return nil, err
 		}
-		if err := m.openCompare(nil, opts.Panes); err != nil {
+		specs := opts.Panes
+		if opts.Blind {
+			specs = shuffleColumns(specs)
+		}
+		if err := m.openCompare(nil, specs); err != nil {
 			return nil, err
 		}
+		m.cmp.blind = blindState{on: opts.Blind, columns: len(specs)}
 		return m, nil
 	}
 	m.lastPane = 1
@@ -184,7 +189,7 @@ func (m *Model) renderer(width int) *markdown.Renderer {
 }
 
 func (m *Model) rc(p *Pane) renderCtx {
-	return renderCtx{width: max(p.width, 1), th: m.th, hide: m.hide, now: m.now(), renderer: m.renderer}
+	return renderCtx{width: max(p.width, 1), th: m.th, hide: m.hide, anon: m.anonFor(p), now: m.now(), renderer: m.renderer}
 }
 
 // ensureTicking starts the frame clock if it is not running.
@@ -235,6 +240,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.submitText(msg.text)
 	case compareReadyMsg:
 		return m.onCompareReady(msg)
+	case pickSavedMsg, diffReadyMsg:
+		return m.onResultMsg(msg)
 	case taskDoneMsg, taskEventMsg, imageResultMsg, usageResultMsg, modelsResultMsg:
 		return m.onTaskMsg(msg)
 	case toolDoneMsg, toolsStartedMsg, allowSavedMsg, argsFileMsg, argsEditedMsg:
@@ -375,6 +382,10 @@ func (m *Model) submitText(text string) tea.Cmd {
 func (m *Model) runCommand(c command) tea.Cmd {
 	p := m.focused()
 	rc := m.rc(p)
+	if why := m.blindRefusal(c.name); why != "" {
+		m.setFlash(why, true)
+		return nil
+	}
 	switch c.name {
 	case "/model":
 		if c.arg == "" {
@@ -428,6 +439,8 @@ func (m *Model) runCommand(c command) tea.Cmd {
 		return m.runCompare(c.arg)
 	case "/pick":
 		return m.runPick(c.arg)
+	case "/fuse":
+		return m.runFuse(c.arg)
 	case "/help":
 		m.openOverlay(&helpOverlay{})
 	default:
@@ -486,6 +499,7 @@ func (m *Model) statusInfo(p *Pane) statusInfo {
 			in.Tool = "running " + sanitize.Line(p.loop.Running().Call.Name)
 		}
 	}
+	m.hideStatus(&in)
 	return in
 }
 

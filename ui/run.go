@@ -63,6 +63,15 @@ type Options struct {
 	// Sessions are the saved conversations (/export, /title); nil when
 	// conversations are not saved.
 	Sessions Sessions
+	// Blind shows a comparison's columns as model A, B, … in a random
+	// order until the user picks a winner (see compare_results.go).
+	Blind bool
+	// Picks saves a blind comparison's pick for the leaderboard; it is
+	// called off the Update goroutine. Nil: picks are not saved.
+	Picks func(session.Pick) error
+	// ColumnObservers gives a column added on screen (/fuse) the
+	// observers of its chat (a recorder). Nil adds none.
+	ColumnObservers func(PaneSpec) []session.Observer
 }
 
 // PaneSpec is one conversation on screen: the gateway it talks to and the

@@ -25,6 +25,7 @@ type Sessions interface {
 type exportedMsg struct {
 	path string
 	err  error
+	what string // the column exported, in a comparison
 }
 
 // exportConversation is /export [FILE]: the focused pane's conversation
@@ -40,10 +41,11 @@ func (m *Model) exportConversation(p *Pane, path string) tea.Cmd {
 		return nil
 	}
 	id := p.chat.Conversation().ID
+	what := m.columnWhat()
 	m.setFlash("exporting…", false)
 	return func() tea.Msg {
 		written, err := s.Export(id, path)
-		return exportedMsg{path: written, err: err}
+		return exportedMsg{path: written, err: err, what: what}
 	}
 }
 
@@ -52,7 +54,7 @@ func (m *Model) onExported(msg exportedMsg) {
 		m.setFlash("export failed: "+sanitize.Line(msg.err.Error()), true)
 		return
 	}
-	m.setFlash("exported to "+sanitize.Line(msg.path), false)
+	m.setFlash(inColumn("exported", msg.what)+" to "+sanitize.Line(msg.path), false)
 }
 
 // setTitle is /title TEXT: the focused pane's conversation renamed.

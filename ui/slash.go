@@ -29,6 +29,7 @@ var slashCommands = []slashCommand{
 	{"/tools", false},
 	{"/compare", true},
 	{"/pick", true},
+	{"/fuse", true},
 	{"/help", false},
 	{"/quit", false},
 	{"/exit", false},
@@ -45,7 +46,7 @@ func commandHelpRows(imageDir string) [][2]string {
 		{"/copy [N] · /export [F]", "copy code block N or the answer · save as .md"},
 		{"/image [-m M] PROMPT", "generate an image into " + imageDir},
 		{"/tools · /usage · /schema F", "tools · usage (cuadra) · JSON matching F (off)"},
-		{"/compare M… · /pick N", "compare models side by side · keep column N"},
+		{"/compare M… · /pick · /fuse", "compare models · keep column N · merge into K"},
 	}
 }
 

@@ -39,6 +39,7 @@ type renderKey struct {
 	theme    string
 	expanded bool
 	hide     bool
+	anon     string
 }
 
 // item is one transcript entry with its render cache. The cache holds the
@@ -71,13 +72,14 @@ type item struct {
 type renderCtx struct {
 	width    int
 	th       *themes.Theme
-	hide     bool // hide reasoning entirely
+	hide     bool   // hide reasoning entirely
+	anon     string // shown instead of the model while a blind comparison hides it
 	now      time.Time
 	renderer func(width int) *markdown.Renderer
 }
 
 func (c renderCtx) key(expanded bool) renderKey {
-	return renderKey{width: c.width, theme: c.th.Name, expanded: expanded, hide: c.hide}
+	return renderKey{width: c.width, theme: c.th.Name, expanded: expanded, hide: c.hide, anon: c.anon}
 }
 
 // render returns the item's lines, from the cache when the key matches.
@@ -178,7 +180,7 @@ func assistantLabel(t *session.Turn, c renderCtx) string {
 	if t == nil {
 		return s
 	}
-	if model := cmp.Or(t.Model, t.RequestModel); model != "" {
+	if model := cmp.Or(c.anon, t.Model, t.RequestModel); model != "" {
 		s += c.th.Dim.Render(" " + ansi.Truncate(sanitize.Line(model), max(c.width-14, 1), "…"))
 	}
 	return s
