@@ -27,6 +27,7 @@ import (
 // side, in the chat screen or, with -p, printed.
 func (a *app) compareCommand() *cobra.Command {
 	var models []string
+	var blind, leaderboard bool
 	cmd := &cobra.Command{
 		Use:   "compare -m MODEL -m MODEL [-m MODEL…] [PROMPT]",
 		Short: "Ask two to six models the same question, side by side",
@@ -46,19 +47,36 @@ the config file:
 
 Settings in braces: temperature, top_p, max_tokens, system, stop, reasoning,
 reasoning_budget. With -p the answers print one after another under headers,
-then the summary; --output jsonl writes every event with "column" and "model".`,
+then the summary; --output jsonl writes every event with "column" and "model".
+
+--blind shows the columns as model A, B, … in a random order. Once every
+column is done, pick the best answer with 1…6 (= for a tie) on an empty
+input; the names then show, and the pick counts in a local leaderboard:
+
+  parley compare --demo -m demo-fast -m demo-think --blind "explain SSE"
+  parley compare --leaderboard           # wins, losses, ties, Elo rating
+  parley compare --leaderboard --output json`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runCompare(cmd, args, models)
+			if leaderboard {
+				return a.runLeaderboard(cmd, args, models, blind)
+			}
+			if blind && a.f.print {
+				return usageErrorf("--blind is for the comparison on screen; print mode shows the names")
+			}
+			return a.runCompare(cmd, args, models, blind)
 		},
 	}
 	f := cmd.Flags()
 	f.StringArrayVarP(&models, "model", "m", nil, "a column: `MODEL`, PROVIDER:MODEL, MODEL{temperature=0,…} or a [compare.NAME] preset (2 to 6)")
 	f.BoolVarP(&a.f.print, "print", "p", false, "print mode: the answers one after another, then the summary table")
-	f.StringVar(&a.f.output, "output", "text", "print mode output: text or jsonl")
+	f.StringVar(&a.f.output, "output", "text", "print mode output: text or jsonl; --leaderboard: text or json")
+	f.BoolVar(&blind, "blind", false, "hide the models' names (columns A, B, … in random order) until you pick the best with 1…6 or =")
+	f.BoolVar(&leaderboard, "leaderboard", false, "print the models' wins, losses, ties and Elo ratings from blind picks")
 	f.StringVar(&a.f.theme, "theme", "", "chat theme: auto, dark, light or ascii (no colours)")
 	f.BoolVar(&a.f.hideReasoning, "hide-reasoning", false, "chat: do not show the models' reasoning")
-	for _, values := range []map[string]cobra.CompletionFunc{a.chatValues(), a.modelValues()} {
+	f.BoolVar(&a.f.noSave, "no-save", false, "do not save the columns' conversations or the pick (save = false in the config does so always)")
+	for _, values := range []map[string]cobra.CompletionFunc{a.compareValues(), a.modelValues()} {
 		for name, fn := range values {
 			a.completeValues(cmd, name, fn)
 		}
@@ -66,9 +84,9 @@ then the summary; --output jsonl writes every event with "column" and "model".`,
 	return cmd
 }
 
-// runCompare resolves the columns and opens the comparison on screen, or
-// prints it with -p.
-func (a *app) runCompare(cmd *cobra.Command, args, specs []string) error {
+// runCompare resolves the columns and opens the comparison on screen
+// (blind: names hidden until a pick), or prints it with -p.
+func (a *app) runCompare(cmd *cobra.Command, args, specs []string, blind bool) error {
 	if n := len(specs); n < session.MinColumns || n > session.MaxColumns {
 		return usageErrorf("compare needs %d to %d models (-m A -m B …), not %d", session.MinColumns, session.MaxColumns, n)
 	}
@@ -113,12 +131,27 @@ func (a *app) runCompare(cmd *cobra.Command, args, specs []string) error {
 	for i, c := range resolved {
 		panes[i] = c.pane()
 	}
-	return a.runScreen(cmd, ui.Options{
+	rec := a.startCompareRecording(resolved, cols.allSecrets())
+	opts := ui.Options{
 		Panes:         panes,
 		Theme:         resolved[0].theme,
 		InitialPrompt: prompt,
 		HideReasoning: a.f.hideReasoning,
-	}, nil)
+		Blind:         blind,
+	}
+	rec.options(&opts)
+	return a.runScreen(cmd, opts, func() { rec.close(a) })
+}
+
+// runLeaderboard checks that --leaderboard stands alone, then prints it.
+func (a *app) runLeaderboard(cmd *cobra.Command, args, models []string, blind bool) error {
+	switch {
+	case len(args) > 0 || len(models) > 0 || blind || a.f.print:
+		return usageErrorf("--leaderboard takes no models, prompt, --blind or -p: parley compare --leaderboard [--output json]")
+	case a.f.output != "text" && a.f.output != "json":
+		return usageErrorf("--leaderboard --output must be text or json, not %q", a.f.output)
+	}
+	return a.printLeaderboard(cmd.Context())
 }
 
 // column is one resolved comparison column: the provider it streams from
@@ -130,6 +163,7 @@ type column struct {
 	settings session.Settings
 	models   []string
 	theme    string
+	save     bool // the config's save and --no-save
 }
 
 // pane is the column as the chat screen shows it.
@@ -229,7 +263,7 @@ func (c *columns) resolve(ctx context.Context, spec string) (*column, error) {
 	}
 	settings := settingsFrom(r)
 	settings.Schema = c.schema
-	return &column{label: col.Label, name: r.Name, prov: prov, settings: settings, models: r.Profile.Models, theme: r.Theme}, nil
+	return &column{label: col.Label, name: r.Name, prov: prov, settings: settings, models: r.Profile.Models, theme: r.Theme, save: r.Save}, nil
 }
 
 // fail is the error of a column that did not resolve: an interruption,

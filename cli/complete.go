@@ -52,6 +52,14 @@ func (a *app) chatValues() map[string]cobra.CompletionFunc {
 	}
 }
 
+// compareValues complete the values of parley compare's own flags.
+func (a *app) compareValues() map[string]cobra.CompletionFunc {
+	return map[string]cobra.CompletionFunc{
+		"theme":  fixed(themes.Names()...),
+		"output": fixed("text", "jsonl", "json"),
+	}
+}
+
 // completeValues registers fn as the completion of the values of cmd's
 // flag name, when the shell is asking for completions.
 func (a *app) completeValues(cmd *cobra.Command, name string, fn cobra.CompletionFunc) {

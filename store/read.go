@@ -21,8 +21,8 @@ type Summary struct {
 	Title   string    `json:"title"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
-	// Origin is where it was started: OriginChat, OriginPrint or
-	// OriginImport.
+	// Origin is where it was started: OriginChat, OriginPrint,
+	// OriginCompare or OriginImport.
 	Origin   string `json:"origin"`
 	Provider string `json:"provider"`
 	Dialect  string `json:"dialect"`

@@ -14,9 +14,10 @@ import (
 
 // Origins say where a conversation was started.
 const (
-	OriginChat   = "chat"   // the chat screen
-	OriginPrint  = "print"  // print mode (parley -p)
-	OriginImport = "import" // parley sessions import
+	OriginChat    = "chat"    // the chat screen
+	OriginPrint   = "print"   // print mode (parley -p)
+	OriginCompare = "compare" // a column of parley compare
+	OriginImport  = "import"  // parley sessions import
 )
 
 // RecorderOptions describe the conversations a Recorder records.

@@ -189,7 +189,11 @@ func (o *diffOverlay) view(m *Model, width, height int) string {
 		lines = []string{th.StatusWarn.Render(fmt.Sprintf("the answers are too large or too different to compare (over %d words, or too much work)",
 			textdiff.DefaultBudget.MaxTokens))}
 	default:
-		head += fmt.Sprintf(" · %d words removed, %d added", o.deleted, o.inserted)
+		if len(o.res.Ops) <= 1 && (len(o.res.Ops) == 0 || o.res.Ops[0].Kind == textdiff.Equal) {
+			head += " · the same words"
+		} else {
+			head += fmt.Sprintf(" · %d words removed, %d added", o.deleted, o.inserted)
+		}
 		if o.res.Unit == textdiff.Lines {
 			head += " · compared line by line (too long for words)"
 		}
