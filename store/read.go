@@ -189,7 +189,7 @@ func (s *Store) List(ctx context.Context, limit int) ([]Summary, error) {
 	if limit <= 0 {
 		limit = -1
 	}
-	return s.summaries(ctx, `SELECT `+summaryColumns+` FROM conversations c ORDER BY c.updated DESC, c.created DESC, c.id LIMIT ?`, limit)
+	return s.summaries(ctx, `SELECT `+summaryColumns+` FROM conversations c ORDER BY c.updated DESC, c.created DESC, c.rowid DESC LIMIT ?`, limit)
 }
 
 func (s *Store) summaries(ctx context.Context, query string, args ...any) ([]Summary, error) {
@@ -235,7 +235,7 @@ func (s *Store) Resolve(ctx context.Context, prefix string) (string, error) {
 // *NotFoundError when none is saved.
 func (s *Store) Latest(ctx context.Context) (string, error) {
 	var id string
-	err := s.db.QueryRowContext(ctx, "SELECT id FROM conversations ORDER BY updated DESC, created DESC, id LIMIT 1").Scan(&id)
+	err := s.db.QueryRowContext(ctx, "SELECT id FROM conversations ORDER BY updated DESC, created DESC, rowid DESC LIMIT 1").Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", &NotFoundError{}
 	}
