@@ -315,7 +315,10 @@ for capture in "$work"/captures/*.ansi; do
 		--border.radius 8 "${font_args[@]}" --output "$work/$name.svg" "$capture" 2>&1); then
 		die "freeze failed on $name: ${log//$work/TMP}"
 	fi
-	mv "$work/$name.svg" "$repo/docs/$name.svg"
+	# Should a viewer refuse the embedded font, a monospace one keeps the
+	# columns aligned.
+	sed 's/font-family="JetBrains Mono"/font-family="JetBrains Mono, DejaVu Sans Mono, Menlo, Consolas, monospace"/' \
+		"$work/$name.svg" >"$repo/docs/$name.svg"
 	echo "pictures: wrote docs/$name.svg ($(($(wc -c <"$repo/docs/$name.svg") / 1024)) KB)"
 done
 echo "pictures: done in $((SECONDS - started)) s"
