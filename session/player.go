@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"time"
 
@@ -13,9 +14,9 @@ import (
 // tests and when a replay is rendered without a terminal.
 type Clock interface {
 	Now() time.Time
-	// Timer returns a channel that receives once d has passed, and a
-	// function that stops it.
-	Timer(d time.Duration) (<-chan time.Time, func() bool)
+	// TimerAt returns a channel that receives once the clock reaches t,
+	// and a function that stops it.
+	TimerAt(t time.Time) (<-chan time.Time, func() bool)
 }
 
 // RealClock is the system clock.
@@ -24,10 +25,10 @@ type RealClock struct{}
 // Now is time.Now.
 func (RealClock) Now() time.Time { return time.Now() }
 
-// Timer is time.NewTimer.
-func (RealClock) Timer(d time.Duration) (<-chan time.Time, func() bool) {
-	t := time.NewTimer(d)
-	return t.C, t.Stop
+// TimerAt is a time.Timer that fires at t.
+func (RealClock) TimerAt(t time.Time) (<-chan time.Time, func() bool) {
+	tm := time.NewTimer(time.Until(t))
+	return tm.C, tm.Stop
 }
 
 // ManualClock is a clock that moves only when it is told to. Its timers
@@ -57,12 +58,12 @@ func (c *ManualClock) Now() time.Time {
 	return c.now
 }
 
-// Timer returns a timer that fires when the clock reaches now+d.
-func (c *ManualClock) Timer(d time.Duration) (<-chan time.Time, func() bool) {
+// TimerAt returns a timer that fires when the clock reaches at.
+func (c *ManualClock) TimerAt(at time.Time) (<-chan time.Time, func() bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t := &manualTimer{at: c.now.Add(d), c: make(chan time.Time, 1)}
-	if d <= 0 {
+	t := &manualTimer{at: at, c: make(chan time.Time, 1)}
+	if !at.After(c.now) {
 		t.c <- c.now
 		return t.c, func() bool { return false }
 	}
@@ -133,9 +134,10 @@ var ErrRewound = errors.New("the replay was rewound")
 // Stream emits each event when it is due. A Player is safe for
 // concurrent use.
 type Player struct {
-	sched *Schedule
-	clk   Clock
-	guard func(emit func(provider.Event)) func(provider.Event)
+	sched   *Schedule
+	clk     Clock
+	guard   func(emit func(provider.Event)) func(provider.Event)
+	emitted func(step int)
 
 	mu      sync.Mutex
 	speed   float64
@@ -158,11 +160,15 @@ type PlayerOptions struct {
 	// Guard, when set, wraps the emit of every stream: a redactor that
 	// keeps a key out of what is shown.
 	Guard func(emit func(provider.Event)) func(provider.Event)
+	// Emitted, when set, is told (from the stream's goroutine) once a
+	// stream has emitted the event of step i, everything it lets through
+	// of it delivered.
+	Emitted func(step int)
 }
 
 // NewPlayer returns a player of sched, at its start, playing.
 func NewPlayer(sched *Schedule, o PlayerOptions) *Player {
-	p := &Player{sched: sched, clk: o.Clock, guard: o.Guard, speed: o.Speed, last: -1, turn: -1,
+	p := &Player{sched: sched, clk: o.Clock, guard: o.Guard, emitted: o.Emitted, speed: o.Speed, last: -1, turn: -1,
 		changed: make(chan struct{})}
 	if p.clk == nil {
 		p.clk = RealClock{}
@@ -300,20 +306,30 @@ func (p *Player) Faster(up bool) float64 {
 	return p.speed
 }
 
-// Seek moves the replay to position v. Forward, every step before v falls
-// due at once. Backward, the steps must be played again from the first:
-// the driver starts its chat afresh, and every wait begun before returns
-// ErrRewound.
+// Seek moves the replay forward to position v: every step before v
+// falls due at once. A position behind the current one is ignored (see
+// Rewind).
 func (p *Player) Seek(v time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	back := v < p.position()
+	if v <= p.position() {
+		return
+	}
+	p.change()
+	p.pos = v
+}
+
+// Rewind moves the replay to position v (usually backwards) to play it
+// again from the first step: the driver starts its chat afresh, the steps
+// before v fall due at once, and every wait begun before returns
+// ErrRewound.
+func (p *Player) Rewind(v time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.change()
 	p.pos = max(v, 0)
-	if back {
-		p.gen++
-		p.last, p.turn = -1, -1
-	}
+	p.gen++
+	p.last, p.lastPos, p.turn = -1, 0, -1
 }
 
 // Generation counts the moves backwards so far; waits carry it.
@@ -329,6 +345,7 @@ func (p *Player) Generation() int {
 // ErrRewound when the replay moved back after generation gen began.
 func (p *Player) Wait(ctx context.Context, gen, i int) error {
 	step := p.sched.Steps[i]
+	fired := false // the step's timer fired: it is due, whatever rounding says
 	for {
 		p.mu.Lock()
 		if p.gen != gen {
@@ -336,7 +353,7 @@ func (p *Player) Wait(ctx context.Context, gen, i int) error {
 			return ErrRewound
 		}
 		pos := p.position()
-		if pos >= step.At {
+		if pos >= step.At || fired {
 			p.last, p.lastPos = i, pos
 			if step.Starts() {
 				p.turn = step.Turn
@@ -348,8 +365,11 @@ func (p *Player) Wait(ctx context.Context, gen, i int) error {
 		var timer <-chan time.Time
 		stop := func() bool { return false }
 		if !paused {
-			d := time.Duration(float64(step.At-pos) / p.speed)
-			timer, stop = p.clk.Timer(max(d, 1))
+			// The moment the step falls due, on the clock: reckoned from
+			// the last change, not from a reading of the clock, which may
+			// have moved on since.
+			due := p.since.Add(time.Duration(math.Ceil(float64(step.At-p.pos) / p.speed)))
+			timer, stop = p.clk.TimerAt(due)
 		}
 		p.mu.Unlock()
 		select {
@@ -359,6 +379,11 @@ func (p *Player) Wait(ctx context.Context, gen, i int) error {
 		case <-changed:
 			stop()
 		case <-timer:
+			select {
+			case <-changed: // paused, sped up or moved meanwhile: look again
+			default:
+				fired = true
+			}
 		}
 	}
 }
@@ -402,6 +427,9 @@ func (r *replayProvider) Stream(ctx context.Context, _ *provider.Request, emit f
 			return &provider.APIError{Kind: provider.KindCanceled, Title: "cancelled", Cause: err}
 		}
 		emit(steps[i].Event)
+		if p.emitted != nil {
+			p.emitted(i)
+		}
 		if Terminal(steps[i].Event) {
 			if e, ok := steps[i].Event.(provider.Error); ok {
 				return e.Err

@@ -258,7 +258,7 @@ func TestPlayerPauseSpeedAndSeek(t *testing.T) {
 	gen := r.p.Generation()
 	done := make(chan error, 1)
 	go func() { done <- r.p.Wait(context.Background(), gen, len(r.p.Schedule().Steps)-1) }()
-	r.p.Seek(0)
+	r.p.Rewind(0)
 	if err := <-done; !errors.Is(err, ErrRewound) {
 		t.Fatalf("wait after a rewind: %v", err)
 	}

@@ -18,6 +18,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return tea.Batch(cmd, m.onChatKey(msg))
 	}
+	if m.replay != nil {
+		return m.onReplayKey(msg)
+	}
 	return m.onChatKey(msg)
 }
 

@@ -74,6 +74,7 @@ type Model struct {
 	flashUntil time.Time
 
 	queued    *queuedPrompt // a prompt waiting for the answers to end
+	replay    *replayState  // set when the screen plays a saved conversation
 	quitArmed time.Time     // a second ctrl+c before this moment quits
 	term      termModes     // terminal modes the chat set and restores
 
@@ -106,6 +107,11 @@ func newModel(ctx context.Context, opts Options, send func(tea.Msg)) (*Model, er
 		hide: opts.HideReasoning, pending: opts.InitialPrompt, dirty: true,
 	}
 	m.pacer = session.NewPacer(session.PacerOptions{})
+	if opts.Replay != nil {
+		// A replay's clock is the recording's, and its answers come when
+		// recorded: no pacing ahead of the (long past) rate limits.
+		m.replay, m.now, m.pacer = &replayState{Replay: *opts.Replay}, opts.Replay.Player.Now, nil
+	}
 	m.in = newInput(th)
 	for _, h := range opts.History {
 		m.in.history = append(m.in.history, entry{value: h})
@@ -131,7 +137,7 @@ func newModel(ctx context.Context, opts Options, send func(tea.Msg)) (*Model, er
 	}
 	m.lastPane = 1
 	m.panes = []*Pane{m.chatPane(1, opts.Panes[0], m.paneChat(1, opts.Panes[0]))}
-	if !opts.noWelcome && opts.InitialPrompt == "" && opts.Panes[0].Resume == nil {
+	if !opts.noWelcome && opts.InitialPrompt == "" && opts.Panes[0].Resume == nil && opts.Replay == nil {
 		m.panes[0].addWelcome(welcomeFor(opts, m.panes[0]))
 	}
 	return m, nil
@@ -273,6 +279,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.onEditorMsg(msg)
 	case schemaLoadedMsg:
 		return m.onSchemaLoaded(msg)
+	case replayStepMsg:
+		return m.onReplayStep(msg)
 	}
 	// Anything else (cursor blink, focus) goes to the editor.
 	cmd := m.in.Update(msg)
@@ -301,6 +309,9 @@ func (m *Model) onResize(msg tea.WindowSizeMsg) tea.Cmd {
 	m.width, m.height = msg.Width, msg.Height
 	m.sized = true
 	m.layout()
+	if m.replay != nil {
+		return m.beginReplay()
+	}
 	if m.pending != "" {
 		text := m.pending
 		m.pending = ""
@@ -349,6 +360,9 @@ func (m *Model) onPaneEvent(msg paneEventMsg) tea.Cmd {
 // onAnswerEnd runs when a pane's answer has ended: the pane's tool loop
 // takes the answer's tool calls, if any (ui/tools.go).
 func (m *Model) onAnswerEnd(p *Pane) tea.Cmd {
+	if m.replay != nil {
+		return m.replayWait() // the recording's tool results follow as its own steps
+	}
 	return m.applyLoop(p, p.loop.AfterTurn(p.chat.Turn()))
 }
 
@@ -582,12 +596,16 @@ func (m *Model) compose() {
 		b.WriteByte('\n')
 		top++
 	}
-	b.WriteString(m.in.View())
+	if m.replay != nil {
+		b.WriteString(m.replayLine())
+	} else {
+		b.WriteString(m.in.View())
+	}
 	b.WriteByte('\n')
 	b.WriteString(m.status)
 	m.content = b.String()
 	m.cursor = nil
-	if c := m.in.Cursor(); c != nil && m.topOverlay() == nil {
+	if c := m.in.Cursor(); c != nil && m.topOverlay() == nil && m.replay == nil {
 		c.Position.Y += top
 		m.cursor = c
 	}

@@ -72,6 +72,9 @@ type Options struct {
 	// ColumnObservers gives a column added on screen (/fuse) the
 	// observers of its chat (a recorder). Nil adds none.
 	ColumnObservers func(PaneSpec) []session.Observer
+	// Replay, when set, plays a saved conversation instead of chatting:
+	// the first pane's provider must be its Player's.
+	Replay *Replay
 }
 
 // PaneSpec is one conversation on screen: the gateway it talks to and the
