@@ -161,6 +161,7 @@ var subcommands = []subcommand{
 	{(*app).configCommand, nil},
 	{(*app).versionCommand, nil},
 	{(*app).sessionsCommand, nil},
+	{(*app).replayCommand, nil},
 }
 
 // rootGroups are the flag groups of parley itself: the chat and print

@@ -81,6 +81,9 @@ func (c *Conversation) Saved() session.Saved {
 	}
 	s.Turns = make([]*session.Turn, len(c.Turns))
 	for i, t := range c.Turns {
+		if t.Turn.RequestModel == "" {
+			t.Turn.RequestModel = t.Model
+		}
 		s.Turns[i] = t.Turn
 	}
 	return s
