@@ -27,7 +27,8 @@ const historySize = 500
 // off) and the conversation it resumes (nil for a new one).
 type recording struct {
 	st      *store.Store
-	rec     *store.Recorder
+	rec     *store.Recorder // the recorder of the conversation open now (guarded by mu once the chat runs)
+	recOpts store.RecorderOptions
 	resumed *store.Conversation
 	closed  bool
 
@@ -138,8 +139,10 @@ func (r *recording) start(a *app, t *target, origin string) {
 	if a.secret != "" {
 		r.st.AddSecret(a.secret)
 	}
-	r.rec = r.st.Recorder(store.RecorderOptions{Provider: t.name, Dialect: t.dialect, Origin: origin,
-		Resumed: r.resumed, OnError: r.failed})
+	r.recOpts = store.RecorderOptions{Provider: t.name, Dialect: t.dialect, Origin: origin, OnError: r.failed}
+	o := r.recOpts
+	o.Resumed = r.resumed
+	r.rec = r.st.Recorder(o)
 }
 
 func (r *recording) failed(err error) {
@@ -264,10 +267,13 @@ func (a *app) addSaveFlags(f *pflag.FlagSet) {
 
 // lastID is the conversation the run saved last; "" when it saved none.
 func (r *recording) lastID() string {
-	if r.rec == nil {
+	r.mu.Lock()
+	rec := r.rec
+	r.mu.Unlock()
+	if rec == nil {
 		return ""
 	}
-	return r.rec.LastID()
+	return rec.LastID()
 }
 
 // chatOptions hands the chat what saving gives it: the resumed
@@ -284,23 +290,33 @@ func (r *recording) chatOptions(ctx context.Context, o *ui.Options, provider str
 	}
 	o.Panes[0].Observers = append(o.Panes[0].Observers, r.rec)
 	o.Remember = r.rec.Remember
-	o.Sessions = chatSessions{st: r.st, rec: r.rec}
+	o.Sessions = &chatSessions{st: r.st, r: r, provider: provider, settings: o.Panes[0].Settings}
 }
 
-// chatSessions are the saved conversations as the chat sees them.
+// chatSessions are the saved conversations as the chat sees them: /title,
+// /export and the session browser (library.go).
 type chatSessions struct {
-	st  *store.Store
-	rec *store.Recorder
+	st       *store.Store
+	r        *recording
+	provider string           // the chat's provider profile
+	settings session.Settings // the settings the chat started with
+}
+
+// recorder is the recorder of the conversation open now.
+func (c *chatSessions) recorder() *store.Recorder {
+	c.r.mu.Lock()
+	defer c.r.mu.Unlock()
+	return c.r.rec
 }
 
 // Rename titles a conversation through the recorder, so a title given
 // before the first prompt is not lost.
-func (c chatSessions) Rename(id, title string) error { return c.rec.Rename(id, title) }
+func (c *chatSessions) Rename(id, title string) error { return c.recorder().Rename(id, title) }
 
 // Export writes everything recorded so far, then the conversation: to
 // path, or to parley-TITLE-ID.md in the current directory.
-func (c chatSessions) Export(id, path string) (string, error) {
-	if err := c.rec.Flush(); err != nil {
+func (c *chatSessions) Export(id, path string) (string, error) {
+	if err := c.recorder().Flush(); err != nil {
 		return "", err
 	}
 	ctx := context.Background()

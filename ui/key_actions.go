@@ -158,6 +158,10 @@ func (m *Model) onViewKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		m.openOverlay(&helpOverlay{})
 	case key.Matches(msg, toolKeys.Expand):
 		m.toggleToolResults()
+	case key.Matches(msg, k.Sessions):
+		return m.openBrowser(), true
+	case key.Matches(msg, k.PrevAnswer, k.NextAnswer) && empty:
+		m.pageAnswers(key.Matches(msg, k.NextAnswer))
 	default:
 		return nil, false
 	}

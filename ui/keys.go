@@ -35,6 +35,9 @@ type keyMap struct {
 	CopyAnswer    key.Binding
 	Help          key.Binding
 	Close         key.Binding
+	Sessions      key.Binding
+	PrevAnswer    key.Binding
+	NextAnswer    key.Binding
 
 	// mouse is set when the chat reports the mouse (mouse = true): the
 	// wheel then arrives as wheel events and ↑/↓ recall prompts; without
@@ -67,6 +70,9 @@ func defaultKeys(mouse bool) keyMap {
 		CopyAnswer:    key.NewBinding(key.WithKeys("alt+y"), key.WithHelp("alt+y", "copy the last answer")),
 		Help:          key.NewBinding(key.WithKeys("f1", "?"), key.WithHelp("? (empty input) / f1", "this help")),
 		Close:         key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "stop the answer; take back a queued prompt; close help")),
+		Sessions:      key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "browse the saved conversations")),
+		PrevAnswer:    key.NewBinding(key.WithKeys("["), key.WithHelp("[ (empty input)", "the last answer's earlier alternative")),
+		NextAnswer:    key.NewBinding(key.WithKeys("]"), key.WithHelp("] (empty input)", "the last answer's later alternative")),
 		mouse:         mouse,
 	}
 }
@@ -75,7 +81,7 @@ func defaultKeys(mouse bool) keyMap {
 func (k keyMap) all() []key.Binding {
 	return []key.Binding{k.Send, k.Newline, k.HistoryPrev, k.HistoryNext, k.Complete, k.Editor,
 		k.Cancel, k.Quit, k.PageUp, k.PageDown, k.LineUp, k.LineDown, k.Top, k.Bottom, k.ScrollLeft,
-		k.ScrollRight, k.ToggleThought, k.HideThoughts, k.TogglePaste, k.CopyBlock, k.CopyAnswer, k.Help, k.Close}
+		k.ScrollRight, k.ToggleThought, k.HideThoughts, k.TogglePaste, k.CopyBlock, k.CopyAnswer, k.Help, k.Close, k.Sessions, k.PrevAnswer, k.NextAnswer}
 }
 
 // helpRows is the key column of the help overlay: related bindings share
@@ -92,9 +98,9 @@ func (k keyMap) helpRows() [][2]string {
 		history,
 		{"tab · shift+tab · ctrl+o", "complete · compare: focus · $EDITOR"},
 		{"esc", "stop the answer · take back a queued prompt"},
-		{"ctrl+c · ctrl+d", "stop all (twice when idle: quit) · quit (empty)"},
+		{"ctrl+c · ctrl+d · ctrl+r", "stop all (twice: quit) · quit · saved chats"},
 		scroll,
-		{"home end (empty)", "top · bottom, following new output"},
+		{"home end · [ ] (empty)", "top · bottom (follows output) · retried answers"},
 		{"alt+← alt+→ (empty)", "scroll lines cut at the edge (→) sideways"},
 		{"ctrl+t · alt+t · alt+r", "fold reasoning · hide it · fold tool results"},
 		{"alt+p · ctrl+y · alt+y", "unfold the paste · copy the code · the answer"},

@@ -281,6 +281,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.onSchemaLoaded(msg)
 	case replayStepMsg:
 		return m.onReplayStep(msg)
+	case browserListMsg, browserSearchMsg, browserPreviewMsg, browserDeletedMsg, browserOpenedMsg:
+		return m.onBrowserMsg(msg)
 	}
 	// Anything else (cursor blink, focus) goes to the editor.
 	cmd := m.in.Update(msg)
@@ -455,6 +457,8 @@ func (m *Model) runCommand(c command) tea.Cmd {
 		return m.runPick(c.arg)
 	case "/fuse":
 		return m.runFuse(c.arg)
+	case "/sessions":
+		return m.openBrowser()
 	case "/help":
 		m.openOverlay(&helpOverlay{})
 	default:

@@ -30,6 +30,7 @@ var slashCommands = []slashCommand{
 	{"/compare", true},
 	{"/pick", true},
 	{"/fuse", true},
+	{"/sessions", false},
 	{"/help", false},
 	{"/quit", false},
 	{"/exit", false},
@@ -42,7 +43,7 @@ func commandHelpRows(imageDir string) [][2]string {
 	return [][2]string{
 		{"/model [NAME] · /title T", "list the models · switch to NAME · rename"},
 		{"/system [TEXT|clear]", "show · set · clear the system prompt"},
-		{"/new · /retry · /quit", "new chat (/clear) · answer again · quit (/exit)"},
+		{"/new /retry /sessions /quit", "new (/clear) · again · saved chats · /exit"},
 		{"/copy [N] · /export [F]", "copy code block N or the answer · save as .md"},
 		{"/image [-m M] PROMPT", "generate an image into " + imageDir},
 		{"/tools · /usage · /schema F", "tools · usage (cuadra) · JSON matching F (off)"},

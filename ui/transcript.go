@@ -61,6 +61,7 @@ type item struct {
 	warn       bool             // kindNotice: reports a problem
 	fold       *foldedPrompt    // kindUser: the prompt as sent, when text shows it folded
 	run        *session.ToolRun // kindTool: the call and its result
+	alt        string           // assistant: which of the request's answers is shown ([ and ])
 
 	key   renderKey
 	lines []string
@@ -127,6 +128,9 @@ func (it *item) invalidate() { it.lines = nil }
 // b holds what follows them.
 func (it *item) renderAssistant(b *strings.Builder, c renderCtx) []string {
 	b.WriteString(assistantLabel(it.turn, c))
+	if it.alt != "" {
+		b.WriteString(c.th.Dim.Render(" · " + it.alt))
+	}
 	if !c.hide && it.turn.Reasoning() != "" {
 		b.WriteByte('\n')
 		b.WriteString(reasoningSummary(it.turn, c, it.expanded))
