@@ -147,7 +147,7 @@ func (a *app) writeCast(ctx context.Context, c *store.Conversation, sched *sessi
 		return failure(fmt.Errorf("writing the cast: %w", err))
 	}
 	fmt.Fprintf(a.env.Stdout, "wrote %s: %d answers, %s at %g× (%d×%d)\n", a.clean(o.cast), len(sched.Starts),
-		(time.Duration(float64(sched.Total)/o.speed)).Round(time.Second/10), o.speed, o.cols, o.rows)
+		(time.Duration(float64(sched.Total) / o.speed)).Round(time.Second/10), o.speed, o.cols, o.rows)
 	return nil
 }
 
