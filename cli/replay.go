@@ -61,12 +61,12 @@ at --cols × --rows (default 100×30), without a terminal and without waiting.`,
 		},
 	}
 	f := cmd.Flags()
-	f.Float64Var(&o.speed, "speed", 1, "play at `X` times the recorded speed (0.25 to 100)")
+	f.Float64Var(&o.speed, "speed", 1, "play at `X` times the recorded speed (above 0, at most 100)")
 	f.BoolVar(&o.instant, "instant", false, "show the whole conversation at once, without its timing")
 	f.DurationVar(&o.maxIdle, "max-idle", 0, "cap every pause at `DUR` (e.g. 2s; 0: pauses as recorded)")
 	f.StringVar(&o.cast, "cast", "", "write an asciicast v2 `FILE` instead of playing in the terminal")
-	f.IntVar(&o.cols, "cols", ui.DefaultCastCols, "--cast: terminal width in columns")
-	f.IntVar(&o.rows, "rows", ui.DefaultCastRows, "--cast: terminal height in rows")
+	f.IntVar(&o.cols, "cols", ui.DefaultCastCols, "--cast: terminal width in `N` columns")
+	f.IntVar(&o.rows, "rows", ui.DefaultCastRows, "--cast: terminal height in `N` rows")
 	f.StringVar(&a.f.theme, "theme", "", "theme: "+themeList()+" (ascii: no colours)")
 	f.BoolVar(&a.f.hideReasoning, "hide-reasoning", false, "do not show the model's reasoning")
 	a.addConfigFlag(f, "read the theme from `FILE` instead of $XDG_CONFIG_HOME/parley/config.toml")
