@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/parley-chat/parley/session"
@@ -18,7 +19,7 @@ const browserLimit = 500
 // the chat with a recorder of its own.
 
 // List returns the saved conversations, the most recently used first.
-func (c *chatSessions) List(ctx context.Context) ([]ui.SessionInfo, error) {
+func (c chatSessions) List(ctx context.Context) ([]ui.SessionInfo, error) {
 	list, err := c.st.List(ctx, browserLimit)
 	if err != nil {
 		return nil, err
@@ -36,7 +37,7 @@ func sessionInfo(s store.Summary) ui.SessionInfo {
 }
 
 // Search finds the messages holding every word of query.
-func (c *chatSessions) Search(ctx context.Context, query string) ([]ui.SessionHit, error) {
+func (c chatSessions) Search(ctx context.Context, query string) ([]ui.SessionHit, error) {
 	hits, err := c.st.Search(ctx, query, browserLimit)
 	if err != nil {
 		return nil, err
@@ -49,7 +50,7 @@ func (c *chatSessions) Search(ctx context.Context, query string) ([]ui.SessionHi
 }
 
 // Load reads a conversation for the browser's preview.
-func (c *chatSessions) Load(ctx context.Context, id string) (session.Saved, error) {
+func (c chatSessions) Load(ctx context.Context, id string) (session.Saved, error) {
 	conv, err := c.st.Load(ctx, id, store.LoadOptions{})
 	if err != nil {
 		return session.Saved{}, err
@@ -58,7 +59,7 @@ func (c *chatSessions) Load(ctx context.Context, id string) (session.Saved, erro
 }
 
 // Delete removes a conversation (not one another Parley has open).
-func (c *chatSessions) Delete(ctx context.Context, id string) error {
+func (c chatSessions) Delete(ctx context.Context, id string) error {
 	return c.st.Delete(ctx, id)
 }
 
@@ -68,7 +69,10 @@ func (c *chatSessions) Delete(ctx context.Context, id string) error {
 // was held with this provider profile; with another, the chat's provider
 // and model stay and the conversation brings its system prompt. Tools
 // and the schema are this run's either way.
-func (c *chatSessions) Open(ctx context.Context, id string) (ui.Opened, error) {
+func (c chatSessions) Open(ctx context.Context, id string) (ui.Opened, error) {
+	if c.r == nil {
+		return ui.Opened{}, errors.New("a comparison's column cannot open another conversation")
+	}
 	conv, err := c.st.Resume(ctx, id)
 	if err != nil {
 		return ui.Opened{}, err
@@ -94,4 +98,4 @@ func (c *chatSessions) Open(ctx context.Context, id string) (ui.Opened, error) {
 }
 
 // The chat finds the browser's library by asserting its Sessions.
-var _ ui.Library = (*chatSessions)(nil)
+var _ ui.Library = chatSessions{}

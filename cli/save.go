@@ -290,20 +290,26 @@ func (r *recording) chatOptions(ctx context.Context, o *ui.Options, provider str
 	}
 	o.Panes[0].Observers = append(o.Panes[0].Observers, r.rec)
 	o.Remember = r.rec.Remember
-	o.Sessions = &chatSessions{st: r.st, r: r, provider: provider, settings: o.Panes[0].Settings}
+	o.Sessions = chatSessions{st: r.st, r: r, provider: provider, settings: o.Panes[0].Settings}
 }
 
 // chatSessions are the saved conversations as the chat sees them: /title,
 // /export and the session browser (library.go).
 type chatSessions struct {
-	st       *store.Store
+	st  *store.Store
+	rec *store.Recorder // the recorder, when r is nil (a comparison's column)
+	// r, when set, is the chat's recording, whose recorder changes when
+	// the browser opens another conversation.
 	r        *recording
 	provider string           // the chat's provider profile
 	settings session.Settings // the settings the chat started with
 }
 
 // recorder is the recorder of the conversation open now.
-func (c *chatSessions) recorder() *store.Recorder {
+func (c chatSessions) recorder() *store.Recorder {
+	if c.r == nil {
+		return c.rec
+	}
 	c.r.mu.Lock()
 	defer c.r.mu.Unlock()
 	return c.r.rec
@@ -311,11 +317,11 @@ func (c *chatSessions) recorder() *store.Recorder {
 
 // Rename titles a conversation through the recorder, so a title given
 // before the first prompt is not lost.
-func (c *chatSessions) Rename(id, title string) error { return c.recorder().Rename(id, title) }
+func (c chatSessions) Rename(id, title string) error { return c.recorder().Rename(id, title) }
 
 // Export writes everything recorded so far, then the conversation: to
 // path, or to parley-TITLE-ID.md in the current directory.
-func (c *chatSessions) Export(id, path string) (string, error) {
+func (c chatSessions) Export(id, path string) (string, error) {
 	if err := c.recorder().Flush(); err != nil {
 		return "", err
 	}
