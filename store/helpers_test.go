@@ -68,6 +68,14 @@ func openTemp(t *testing.T, o Options) (*Store, string) {
 
 func newRig(t *testing.T, st *Store, p provider.Provider, resumed *Conversation) *rig {
 	t.Helper()
+	return newRigWith(t, st, p, RecorderOptions{Origin: OriginChat, Resumed: resumed})
+}
+
+// newRigWith is newRig with the recorder's options (its provider, dialect
+// and error report are the rig's).
+func newRigWith(t *testing.T, st *Store, p provider.Provider, ro RecorderOptions) *rig {
+	t.Helper()
+	resumed := ro.Resumed
 	r := &rig{t: t, st: st, evs: make(chan session.Stamped, 1024)}
 	o := session.ChatOptions{Provider: p, Settings: session.Settings{Model: "m-1", System: "be brief"},
 		Deliver: func(ev session.Stamped) { r.evs <- ev }}
@@ -76,8 +84,8 @@ func newRig(t *testing.T, st *Store, p provider.Provider, resumed *Conversation)
 	} else {
 		r.chat = session.NewChat(o)
 	}
-	r.rec = st.Recorder(RecorderOptions{Provider: "gw", Dialect: provider.DialectOpenAI, Origin: OriginChat,
-		Resumed: resumed, OnError: func(err error) { t.Errorf("saving: %v", err) }})
+	ro.Provider, ro.Dialect, ro.OnError = "gw", provider.DialectOpenAI, func(err error) { t.Errorf("saving: %v", err) }
+	r.rec = st.Recorder(ro)
 	r.chat.Observe(r.rec)
 	t.Cleanup(func() { r.chat.Cancel() })
 	return r

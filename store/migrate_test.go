@@ -23,6 +23,34 @@ var seeds = []struct {
 	0: {},
 	1: {seed: seedV1, check: checkV1},
 	2: {seed: seedV2, check: checkV2},
+	3: {seed: seedV3, check: checkV3},
+}
+
+// seedV3 is version 2's data plus a comparison of two columns.
+func seedV3(db *sql.DB) error {
+	if err := seedV2(db); err != nil {
+		return err
+	}
+	_, err := db.Exec(`
+INSERT INTO comparisons (id, title, created) VALUES ('cmp3', '', 1700000005000);
+INSERT INTO conversations (id, title, created, updated, origin, provider, dialect, model, comparison, position, label)
+	VALUES ('col0', 'explain SSE', 1700000005000, 1700000006000, 'compare', 'demo', 'openai', 'demo-fast', 'cmp3', 0, ''),
+	       ('col1', 'explain SSE', 1700000005000, 1700000007000, 'compare', 'demo', 'openai', 'demo-think', 'cmp3', 1, 'thinker');
+INSERT INTO messages (conversation, seq, role, content, created) VALUES ('col0', 0, 'user', 'explain SSE', 1700000005000),
+	('col1', 0, 'user', 'explain SSE', 1700000005000);
+`)
+	return err
+}
+
+func checkV3(t *testing.T, st *Store) {
+	checkV2(t, st)
+	list, err := st.List(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].ID != "cmp3" || len(list[0].Columns) != 2 || list[0].Model != "compare: demo-fast vs thinker" {
+		t.Fatalf("listing after migrating: %+v", list)
+	}
 }
 
 // seedV2 is version 1's data plus picks.
@@ -135,6 +163,20 @@ func TestMigrateFromEachVersion(t *testing.T) {
 			r.ask("hello")
 			if c := r.load(); len(c.Messages) != 2 {
 				t.Fatalf("a new conversation after migrating: %d messages", len(c.Messages))
+			}
+			// Conversations saved before comparisons were grouped are
+			// listed on their own, and comparisons can be saved.
+			if want := min(v, 1) + 1; v < 3 {
+				if l, err := st.List(context.Background(), 0); err != nil || len(l) != want {
+					t.Fatalf("listing after migrating from version %d: %+v, %v", v, l, err)
+				}
+			}
+			c := newRigWith(t, st, &scripted{script: answering(func(int) string { return "col" })},
+				RecorderOptions{Origin: OriginCompare, Comparison: "newcmp", Position: 1})
+			c.ask("compared")
+			c.flush()
+			if ok, err := st.IsComparison(context.Background(), "newcmp"); !ok || err != nil {
+				t.Fatalf("a comparison after migrating: %v, %v", ok, err)
 			}
 			// And for picks: the version 1 database gained their tables.
 			if err := st.AddPick(context.Background(), session.Pick{Blind: true, Models: []string{"m1", "m2"}, Winner: 0}); err != nil {

@@ -32,9 +32,23 @@ type Summary struct {
 	// results); Answers counts every answer, those /retry replaced too.
 	Messages int `json:"messages"`
 	Answers  int `json:"answers"`
-	// Status is how the latest answer ended; "" before the first.
+	// Status is how the latest answer ended; "" before the first. For a
+	// comparison, the first column's that did not end normally, else
+	// done.
 	Status Status `json:"status,omitempty"`
+	// Comparison is, for a column's conversation, the ID of the
+	// comparison it is a column of, and Position its column from 0;
+	// Label names the column when it is not its model.
+	Comparison string `json:"comparison,omitempty"`
+	Position   int    `json:"position,omitempty"`
+	Label      string `json:"label,omitempty"`
+	// Columns are, for a comparison, its columns' conversations in
+	// column order; nil for a conversation.
+	Columns []Summary `json:"columns,omitempty"`
 }
+
+// IsComparison reports whether the summary is a comparison's.
+func (s *Summary) IsComparison() bool { return s.Columns != nil }
 
 // Conversation is a saved conversation with its messages and every
 // answer.
@@ -173,7 +187,8 @@ func validID(s string) bool {
 const summaryColumns = `c.id, c.title, c.created, c.updated, c.origin, c.provider, c.dialect, c.model,
 	(SELECT count(*) FROM messages m WHERE m.conversation = c.id),
 	(SELECT count(*) FROM turns t WHERE t.conversation = c.id),
-	COALESCE((SELECT t.status FROM turns t WHERE t.conversation = c.id AND t.superseded = 0 ORDER BY t.seq DESC LIMIT 1), '')`
+	COALESCE((SELECT t.status FROM turns t WHERE t.conversation = c.id AND t.superseded = 0 ORDER BY t.seq DESC LIMIT 1), ''),
+	c.comparison, c.position, c.label`
 
 // scanSummary reads summaryColumns into s, then the columns after them
 // into more.
@@ -181,18 +196,29 @@ func scanSummary(sc interface{ Scan(...any) error }, s *Summary, more ...any) er
 	var created, updated int64
 	var status string
 	err := sc.Scan(append([]any{&s.ID, &s.Title, &created, &updated, &s.Origin, &s.Provider, &s.Dialect, &s.Model,
-		&s.Messages, &s.Answers, &status}, more...)...)
+		&s.Messages, &s.Answers, &status, &s.Comparison, &s.Position, &s.Label}, more...)...)
 	s.Created, s.Updated, s.Status = fromMS(created), fromMS(updated), Status(status)
 	return err
 }
 
 // List returns the saved conversations, the most recently used first; at
-// most limit of them (0: all).
+// most limit of them (0: all). A comparison is one entry, its columns in
+// its Columns; their conversations are not listed on their own.
 func (s *Store) List(ctx context.Context, limit int) ([]Summary, error) {
 	if limit <= 0 {
 		limit = -1
 	}
-	return s.summaries(ctx, `SELECT `+summaryColumns+` FROM conversations c ORDER BY c.updated DESC, c.created DESC, c.rowid DESC LIMIT ?`, limit)
+	convs, err := s.summaries(ctx, `SELECT `+summaryColumns+` FROM conversations c WHERE c.comparison = ''
+		ORDER BY c.updated DESC, c.created DESC, c.rowid DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	cmps, err := s.comparisons(ctx, `SELECT id FROM comparisons p
+		ORDER BY (SELECT max(updated) FROM conversations WHERE comparison = p.id) DESC, p.created DESC, p.rowid DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	return mergeNewest(convs, cmps, limit), nil
 }
 
 func (s *Store) summaries(ctx context.Context, query string, args ...any) ([]Summary, error) {
@@ -223,6 +249,21 @@ func (s *Store) Resolve(ctx context.Context, prefix string) (string, error) {
 	}
 	found, err := s.summaries(ctx, `SELECT `+summaryColumns+` FROM conversations c
 		WHERE substr(c.id, 1, ?) = ? ORDER BY c.id = ? DESC, c.updated DESC LIMIT ?`, len(prefix), prefix, prefix, maxCandidates+1)
+	if err == nil {
+		var cmps []Summary
+		cmps, err = s.comparisons(ctx, `SELECT id FROM comparisons WHERE substr(id, 1, ?) = ? ORDER BY id = ? DESC LIMIT ?`,
+			len(prefix), prefix, prefix, maxCandidates+1)
+		found = append(cmps, found...)
+		slices.SortStableFunc(found, func(a, b Summary) int {
+			switch {
+			case a.ID == prefix && b.ID != prefix:
+				return -1
+			case b.ID == prefix && a.ID != prefix:
+				return 1
+			}
+			return b.Updated.Compare(a.Updated)
+		})
+	}
 	switch {
 	case err != nil:
 		return "", err
@@ -234,15 +275,18 @@ func (s *Store) Resolve(ctx context.Context, prefix string) (string, error) {
 	return "", &AmbiguousError{Prefix: prefix, Candidates: found[:min(len(found), maxCandidates)]}
 }
 
-// Latest returns the ID of the most recently used conversation; a
-// *NotFoundError when none is saved.
+// Latest returns the ID of the most recently used conversation, or
+// comparison (the first entry List gives); a *NotFoundError when none is
+// saved.
 func (s *Store) Latest(ctx context.Context) (string, error) {
-	var id string
-	err := s.db.QueryRowContext(ctx, "SELECT id FROM conversations ORDER BY updated DESC, created DESC, rowid DESC LIMIT 1").Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
+	list, err := s.List(ctx, 1)
+	switch {
+	case err != nil:
+		return "", err
+	case len(list) == 0:
 		return "", &NotFoundError{}
 	}
-	return id, err
+	return list[0].ID, nil
 }
 
 // LoadOptions say what Load brings besides the messages and answers.
@@ -261,6 +305,10 @@ func (s *Store) Load(ctx context.Context, id string, o LoadOptions) (*Conversati
 	}
 	defer tx.Rollback()
 	c, err := loadConversation(ctx, tx, id, o)
+	var ce *ComparisonError
+	if errors.As(err, &ce) {
+		return nil, ce
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: loading %s: %w", id, err)
 	}
@@ -280,6 +328,9 @@ func loadConversation(ctx context.Context, q querier, id string, o LoadOptions) 
 		FROM conversations c WHERE c.id = ?`, id)
 	err := scanSummary(row, &c.Summary, &settings, &c.ChatID, &c.KnownMessages, &c.ChatSystem)
 	if errors.Is(err, sql.ErrNoRows) {
+		if cmp, cerr := comparisonSummary(ctx, q, id); cerr == nil {
+			return nil, &ComparisonError{Comparison: cmp}
+		}
 		return nil, &NotFoundError{Prefix: id}
 	}
 	if err != nil {
@@ -440,6 +491,9 @@ func (s *Store) checkFree(ctx context.Context, id string) error {
 	var w string
 	err := s.db.QueryRowContext(ctx, "SELECT writer FROM conversations WHERE id = ?", id).Scan(&w)
 	if errors.Is(err, sql.ErrNoRows) {
+		if cmp, cerr := comparisonSummary(ctx, s.db, id); cerr == nil {
+			return &ComparisonError{Comparison: cmp}
+		}
 		return &NotFoundError{Prefix: id}
 	}
 	if err != nil {
@@ -502,8 +556,12 @@ func processAlive(pid int) bool {
 }
 
 // Delete removes conversation id with its messages, answers and
-// timelines; an *InUseError when another running Parley records it.
+// timelines; an *InUseError when another running Parley records it. The
+// ID of a comparison removes it with every column.
 func (s *Store) Delete(ctx context.Context, id string) error {
+	if cmp, err := comparisonSummary(ctx, s.db, id); err == nil {
+		return s.deleteComparison(ctx, cmp)
+	}
 	if err := s.checkFree(ctx, id); err != nil {
 		return err
 	}
@@ -519,14 +577,21 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	})
 }
 
-// Rename sets the title of conversation id.
+// Rename sets the title of conversation (or comparison) id.
 func (s *Store) Rename(ctx context.Context, id, title string) error {
 	title = cleanTitle(title)
 	if title == "" {
 		return errors.New("a title needs some text")
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := s.exec(ctx, tx, "UPDATE conversations SET title = ? WHERE id = ?", title, id)
+		res, err := s.exec(ctx, tx, "UPDATE comparisons SET title = ? WHERE id = ?", title, id)
+		if err != nil {
+			return fmt.Errorf("store: renaming %s: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			return nil
+		}
+		res, err = s.exec(ctx, tx, "UPDATE conversations SET title = ? WHERE id = ?", title, id)
 		if err != nil {
 			return fmt.Errorf("store: renaming %s: %w", id, err)
 		}

@@ -27,8 +27,15 @@ type RecorderOptions struct {
 	// the prompt history.
 	Provider string
 	Dialect  provider.Dialect
-	// Origin is OriginChat or OriginPrint.
+	// Origin is OriginChat, OriginPrint or OriginCompare.
 	Origin string
+	// Comparison is the ID of the comparison whose column Position (from
+	// 0) the chat is; Label names the column when it is not its model.
+	// The chat's first conversation is saved as that column (a /new
+	// after it starts one of its own). "" outside a comparison.
+	Comparison string
+	Position   int
+	Label      string
 	// Resumed is the saved conversation the chat was restored from (with
 	// session.RestoreChat); nil for a chat that starts empty. Recording
 	// carries on after its messages and turns.
@@ -55,6 +62,15 @@ type Recorder struct {
 	turns map[*session.Turn]*turnState
 
 	last lastID // the latest conversation saved, for the resume hint
+
+	join *columnOf // the comparison the next new conversation is a column of
+}
+
+// columnOf places a conversation in a comparison.
+type columnOf struct {
+	comparison string
+	position   int
+	label      string
 }
 
 // convState is what the recorder has queued for one conversation.
@@ -65,6 +81,7 @@ type convState struct {
 	title    string
 	model    string
 	settings session.Settings
+	column   *columnOf // nil outside a comparison
 }
 
 // turnState ties a live turn to its row.
@@ -79,6 +96,9 @@ type turnState struct {
 // starts the store's writer goroutine.
 func (s *Store) Recorder(o RecorderOptions) *Recorder {
 	r := &Recorder{s: s, w: s.writer(o.OnError), opts: o, turns: map[*session.Turn]*turnState{}}
+	if o.Comparison != "" {
+		r.join = &columnOf{comparison: o.Comparison, position: o.Position, label: o.Label}
+	}
 	if c := o.Resumed; c != nil {
 		r.cur = &convState{id: c.ID, saved: true, messages: len(c.Messages), title: c.Title,
 			model: c.Settings.Model, settings: c.Settings}
@@ -127,6 +147,25 @@ func (r *Recorder) Rename(id, title string) error {
 	}
 	r.w.enqueue(true, opTitle{conv: id, title: title})
 	return nil
+}
+
+// JoinComparison makes the chat's current conversation column position
+// (from 0) of comparison, label naming the column when it is not its
+// model: the conversation a comparison opened beside. A chat with no
+// conversation yet joins with its first. Call it from the chat owner's
+// goroutine.
+func (r *Recorder) JoinComparison(comparison string, position int, label string) {
+	col := &columnOf{comparison: comparison, position: position, label: label}
+	cs := r.cur
+	switch {
+	case cs == nil:
+		r.join = col
+	case !cs.saved:
+		cs.column = col
+	default:
+		cs.column = col
+		r.w.enqueue(true, opJoin{conv: cs.id, column: *col})
+	}
 }
 
 // TurnStarted records the start of an answer.
@@ -208,8 +247,9 @@ func (r *Recorder) sync(c *session.Chat) *convState {
 	cs := r.cur
 	if cs == nil || cs.id != conv.ID {
 		s := c.Settings()
-		cs = &convState{id: conv.ID, model: s.Model, settings: s}
+		cs = &convState{id: conv.ID, model: s.Model, settings: s, column: r.join}
 		r.cur = cs
+		r.join = nil
 	}
 	msgs := conv.Messages
 	if len(msgs) == 0 && !cs.saved {
@@ -222,7 +262,7 @@ func (r *Recorder) sync(c *session.Chat) *convState {
 		}
 		r.w.enqueue(true, opConv{conv: cs.id, created: conv.Created, origin: r.opts.Origin,
 			provider: r.opts.Provider, dialect: string(r.opts.Dialect), model: cs.model, settings: cs.settings,
-			title: cs.title})
+			title: cs.title, column: cs.column})
 		r.last.set(cs.id)
 	}
 	switch n := len(msgs); {

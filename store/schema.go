@@ -21,6 +21,7 @@ type migration struct {
 var migrations = []migration{
 	{name: "conversations, messages, turns with their timelines, full-text search, prompt history", sql: schemaV1},
 	{name: "picks of comparisons, for the leaderboard", sql: schemaV2},
+	{name: "comparisons grouping their columns' conversations", sql: schemaV3},
 }
 
 // SchemaVersion is the schema version this build writes.
@@ -150,6 +151,24 @@ CREATE TABLE pick_columns (
 	model    TEXT NOT NULL,
 	PRIMARY KEY (pick, position)
 );
+`
+
+// schemaV3 groups the columns of a comparison: each column is a
+// conversation of its own (so it can be continued, searched and exported
+// alone) that names its comparison and its place in it. A comparison row
+// exists once its first column is saved; its title is "" until renamed
+// (its first column's title stands in). Conversations saved before this
+// version belong to no comparison.
+const schemaV3 = `
+CREATE TABLE comparisons (
+	id      TEXT PRIMARY KEY,              -- the same ID space as conversations
+	title   TEXT NOT NULL DEFAULT '',
+	created INTEGER NOT NULL
+);
+ALTER TABLE conversations ADD COLUMN comparison TEXT NOT NULL DEFAULT '';  -- the comparison it is a column of
+ALTER TABLE conversations ADD COLUMN position INTEGER NOT NULL DEFAULT 0;  -- its column, from 0
+ALTER TABLE conversations ADD COLUMN label TEXT NOT NULL DEFAULT '';       -- the column's name when not its model
+CREATE INDEX conversations_by_comparison ON conversations(comparison, position) WHERE comparison != '';
 `
 
 // migrate brings the database to SchemaVersion, one migration per

@@ -43,6 +43,12 @@ type (
 		conv, origin, provider, dialect, model, title string
 		created                                       time.Time
 		settings                                      session.Settings
+		column                                        *columnOf // nil outside a comparison
+	}
+	// opJoin makes a saved conversation a column of a comparison.
+	opJoin struct {
+		conv   string
+		column columnOf
 	}
 	opConvUpdate struct {
 		conv, model, chatID, chatSystem string
@@ -88,6 +94,7 @@ func (opRegister) isOp()   {}
 func (opClaim) isOp()      {}
 func (opConv) isOp()       {}
 func (opConvUpdate) isOp() {}
+func (opJoin) isOp()       {}
 func (opMessages) isOp()   {}
 func (opTurnStart) isOp()  {}
 func (opEvent) isOp()      {}
@@ -355,6 +362,11 @@ func (w *writer) apply(ctx context.Context, tx *sql.Tx, o op, now time.Time) err
 		_, err = s.exec(ctx, tx, `INSERT INTO conversations (id, title, created, updated, origin, provider, dialect, model, settings, writer)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 			o.conv, o.title, ms(o.created), ms(now), o.origin, o.provider, o.dialect, o.model, encodeSettings(o.settings), w.id)
+		if err == nil && o.column != nil {
+			err = s.putColumn(ctx, tx, o.conv, *o.column, o.created)
+		}
+	case opJoin:
+		err = s.putColumn(ctx, tx, o.conv, o.column, now)
 	case opConvUpdate:
 		_, err = s.exec(ctx, tx, `UPDATE conversations SET model = ?, settings = ?, chat_id = ?, known_messages = ?, chat_system = ?,
 			updated = max(updated, ?) WHERE id = ?`,
@@ -383,6 +395,18 @@ func (w *writer) apply(ctx context.Context, tx *sql.Tx, o op, now time.Time) err
 		return fmt.Errorf("store: %w", err)
 	}
 	return nil
+}
+
+// putColumn makes conversation conv a column of its comparison, saving
+// the comparison when it is its first.
+func (s *Store) putColumn(ctx context.Context, tx *sql.Tx, conv string, c columnOf, created time.Time) error {
+	if _, err := s.exec(ctx, tx, "INSERT INTO comparisons (id, created) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+		c.comparison, ms(created)); err != nil {
+		return err
+	}
+	_, err := s.exec(ctx, tx, "UPDATE conversations SET comparison = ?, position = ?, label = ? WHERE id = ?",
+		c.comparison, c.position, c.label, conv)
+	return err
 }
 
 // putMessages replaces the messages of conv from position keep on with
