@@ -155,3 +155,52 @@ func TestChatJoinsTheComparisonOpenedBesideIt(t *testing.T) {
 		t.Fatal("a chat that joined before its first prompt is not in the comparison")
 	}
 }
+
+func TestComparisonExportsAndImports(t *testing.T) {
+	st, _ := openTemp(t, Options{})
+	ctx := context.Background()
+	cmpID := session.NewID()
+	cols := columnRigs(t, st, cmpID, "alpha", "beta")
+	for _, c := range cols {
+		c.ask("explain SSE")
+		c.flush()
+	}
+	var md strings.Builder
+	if err := st.ExportMarkdown(ctx, cmpID, &md); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"id: \"" + cmpID + "\"", "# explain SSE", "## Column 1 · alpha", "## Column 2 · beta",
+		"### You", "answer of alpha", "answer of beta", "models: [\"gw-model\"]"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("the comparison's markdown lacks %q:\n%s", want, md.String())
+		}
+	}
+	if strings.Index(md.String(), "answer of alpha") > strings.Index(md.String(), "## Column 2") {
+		t.Error("column 1's answer is not under its heading")
+	}
+	var js strings.Builder
+	if err := st.ExportJSON(ctx, cmpID, &js); err != nil {
+		t.Fatal(err)
+	}
+	// Importing it elsewhere gives back the same comparison, byte for byte.
+	other, _ := openTemp(t, Options{})
+	id, err := other.Import(ctx, strings.NewReader(js.String()))
+	if err != nil || id != cmpID {
+		t.Fatalf("importing the comparison: %q, %v", id, err)
+	}
+	var again strings.Builder
+	if err := other.ExportJSON(ctx, cmpID, &again); err != nil {
+		t.Fatal(err)
+	}
+	if again.String() != js.String() {
+		t.Fatalf("the export after importing differs:\n%s\nwas\n%s", again.String(), js.String())
+	}
+	if l, _ := other.List(ctx, 0); len(l) != 1 || len(l[0].Columns) != 2 || l[0].Columns[1].Label != "beta" {
+		t.Fatalf("the imported comparison: %+v", l)
+	}
+	// A second import is refused, and writes nothing.
+	var exists *ImportExistsError
+	if _, err := other.Import(ctx, strings.NewReader(js.String())); !errors.As(err, &exists) {
+		t.Fatalf("importing it twice: %v", err)
+	}
+}

@@ -42,8 +42,12 @@ type exportDoc struct {
 	ChatID        string          `json:"chat_id,omitempty"`
 	KnownMessages int             `json:"known_messages,omitempty"`
 	ChatSystem    string          `json:"chat_system,omitempty"`
-	Messages      []exportMessage `json:"messages"`
-	Turns         []exportTurn    `json:"turns"`
+	// Position and Label place a column in a comparison's export
+	// (comparisonDoc); a conversation exported alone has neither.
+	Position int             `json:"position,omitempty"`
+	Label    string          `json:"label,omitempty"`
+	Messages []exportMessage `json:"messages"`
+	Turns    []exportTurn    `json:"turns"`
 }
 
 type exportMessage struct {
@@ -84,14 +88,20 @@ type exportEvent struct {
 }
 
 // ExportJSON writes conversation id as JSON: its settings, messages and
-// every answer with its timeline. Import reads it back.
+// every answer with its timeline. The ID of a comparison writes it with
+// every column (format "parley.comparison"). Import reads both back.
 func (s *Store) ExportJSON(ctx context.Context, id string, w io.Writer) error {
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("store: exporting %s: %w", id, err)
 	}
 	defer tx.Rollback()
-	doc, err := exportRows(ctx, tx, id)
+	var doc any
+	if cmp, cerr := comparisonSummary(ctx, tx, id); cerr == nil {
+		doc, err = exportComparison(ctx, tx, cmp)
+	} else {
+		doc, err = exportRows(ctx, tx, id)
+	}
 	if err != nil {
 		return fmt.Errorf("store: exporting %s: %w", id, err)
 	}
@@ -216,6 +226,12 @@ func (s *Store) Import(ctx context.Context, r io.Reader) (string, error) {
 	if int64(len(data)) > maxImportBytes {
 		return "", fmt.Errorf("the file is larger than %d MB", maxImportBytes>>20)
 	}
+	var head struct {
+		Format string `json:"format"`
+	}
+	if json.Unmarshal(data, &head) == nil && head.Format == comparisonFormat {
+		return s.importComparison(ctx, data)
+	}
 	var doc exportDoc
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -235,14 +251,20 @@ func (s *Store) Import(ctx context.Context, r io.Reader) (string, error) {
 		}
 		return s.importRows(ctx, tx, &doc)
 	})
-	if err != nil {
-		var exists *ImportExistsError
-		if errors.As(err, &exists) {
-			return "", err
-		}
-		return "", fmt.Errorf("store: importing %s: %w", doc.ID, err)
+	return imported(doc.ID, err)
+}
+
+// imported is what Import returns once id was written: an
+// *ImportExistsError as it is, another error wrapped.
+func imported(id string, err error) (string, error) {
+	var exists *ImportExistsError
+	switch {
+	case errors.As(err, &exists):
+		return "", err
+	case err != nil:
+		return "", fmt.Errorf("store: importing %s: %w", id, err)
 	}
-	return doc.ID, nil
+	return id, nil
 }
 
 // check validates an export before it is imported.

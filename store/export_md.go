@@ -18,8 +18,20 @@ import (
 // models, tokens), a heading per prompt and per answer (naming the model
 // that answered), reasoning, tool calls and tool results folded in
 // <details> blocks, answers replaced by /retry folded too, and every code
-// fence intact.
+// fence intact. The ID of a comparison writes every column under a
+// heading of its own (ComparisonMarkdown).
 func (s *Store) ExportMarkdown(ctx context.Context, id string, w io.Writer) error {
+	if ok, err := s.IsComparison(ctx, id); err != nil || ok {
+		if err != nil {
+			return err
+		}
+		cmp, err := s.LoadComparison(ctx, id, LoadOptions{})
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(w, ComparisonMarkdown(cmp))
+		return err
+	}
 	c, err := s.Load(ctx, id, LoadOptions{})
 	if err != nil {
 		return err
@@ -37,6 +49,13 @@ func Markdown(c *Conversation) string {
 		title = "Conversation " + c.ID
 	}
 	fmt.Fprintf(&b, "# %s\n", escapeInline(title))
+	writeTranscript(&b, c, "##")
+	return b.String()
+}
+
+// writeTranscript writes a conversation's system prompt, prompts and
+// answers, each prompt and answer under a heading of level h.
+func writeTranscript(b *strings.Builder, c *Conversation, h string) {
 	if sys := c.Settings.System; sys != "" {
 		b.WriteString("\n<details>\n<summary>System prompt</summary>\n\n")
 		b.WriteString(foldable(sys))
@@ -52,23 +71,23 @@ func Markdown(c *Conversation) string {
 		switch {
 		case e.Index < 0: // an answer not in the conversation: an error, or one still streaming
 			t := turns[e.Turn]
-			fmt.Fprintf(&b, "\n## %s\n\n", escapeInline(turnModel(t)))
-			writeAnswer(&b, t.Text(), t)
+			fmt.Fprintf(b, "\n%s %s\n\n", h, escapeInline(turnModel(t)))
+			writeAnswer(b, t.Text(), t)
 		case m.Role == provider.RoleUser:
-			b.WriteString("\n## You\n\n")
-			writePrompt(&b, m.Content)
+			b.WriteString("\n" + h + " You\n\n")
+			writePrompt(b, m.Content)
 			for _, r := range e.Replaced {
 				t := turns[r]
-				fmt.Fprintf(&b, "\n<details>\n<summary>Earlier answer, replaced by /retry · %s</summary>\n\n", escapeHTML(turnModel(t)))
-				writeAnswer(&b, t.Text(), t)
+				fmt.Fprintf(b, "\n<details>\n<summary>Earlier answer, replaced by /retry · %s</summary>\n\n", escapeHTML(turnModel(t)))
+				writeAnswer(b, t.Text(), t)
 				b.WriteString("\n</details>\n")
 			}
 		case m.Role == provider.RoleAssistant:
 			t := turns[e.Turn]
-			fmt.Fprintf(&b, "\n## %s\n\n", escapeInline(turnModel(t)))
-			writeAnswer(&b, m.Content, t)
+			fmt.Fprintf(b, "\n%s %s\n\n", h, escapeInline(turnModel(t)))
+			writeAnswer(b, m.Content, t)
 		case m.Role == provider.RoleTool:
-			fmt.Fprintf(&b, "\n<details>\n<summary>Tool result: %s</summary>\n\n", escapeHTML(orText(m.Name, m.ToolCallID)))
+			fmt.Fprintf(b, "\n<details>\n<summary>Tool result: %s</summary>\n\n", escapeHTML(orText(m.Name, m.ToolCallID)))
 			b.WriteString(fenced(m.Content, jsonLang(m.Content)))
 			b.WriteString("\n</details>\n")
 		case m.Role == provider.RoleSystem:
@@ -77,7 +96,6 @@ func Markdown(c *Conversation) string {
 			b.WriteString("\n</details>\n")
 		}
 	}
-	return b.String()
 }
 
 // turnModel names the model that gave an answer: as the gateway named it,
