@@ -140,7 +140,12 @@ func (a *app) runCompare(cmd *cobra.Command, args, specs []string, blind bool) e
 		Blind:         blind,
 	}
 	rec.options(&opts)
-	return a.runScreen(cmd, opts, func() { rec.close(a) })
+	return a.runScreen(cmd, opts, func() {
+		rec.close(a)
+		if id := rec.saved(); id != "" {
+			fmt.Fprintln(a.env.Stdout, compareHint(id))
+		}
+	})
 }
 
 // runLeaderboard checks that --leaderboard stands alone, then prints it.
@@ -343,14 +348,21 @@ type colEvent struct {
 // another (the first streams live, the others as soon as it is their
 // turn), then the summary table; with --output jsonl every event as a
 // JSON line with its column and model, then a result line per column.
-// Exit code 1 when any column failed, 130 when interrupted.
+// Exit code 1 when any column failed, 130 when interrupted. The
+// comparison is saved as the chat screen saves it.
 func (a *app) printCompare(ctx context.Context, cols []*column, prompt string, secrets []string) error {
 	stdout, stderr := redactAll(a.env.Stdout, secrets), redactAll(a.env.Stderr, secrets)
 	events := make(chan colEvent, 256)
 	cmp := session.NewCompare(session.CompareOptions{Deliver: func(col int, ev session.Stamped) { events <- colEvent{col, ev} }})
-	for _, c := range cols {
-		if _, err := cmp.Add(session.ColumnSpec{Label: c.label, Provider: c.prov, Settings: c.settings}); err != nil {
+	rec := a.startCompareRecording(cols, secrets)
+	defer rec.close(a)
+	for i, c := range cols {
+		col, err := cmp.Add(session.ColumnSpec{Label: c.label, Provider: c.prov, Settings: c.settings})
+		if err != nil {
 			return failure(err)
+		}
+		if rec.st != nil {
+			col.Chat.Observe(rec.recorder(ui.ColumnRef{Comparison: cmp.ID, Position: i, Spec: c.pane()}))
 		}
 	}
 	var p comparePrinter

@@ -15,12 +15,15 @@ import (
 	"github.com/parley-chat/parley/ui"
 )
 
-// compareRecording saves a comparison on screen: each column is a saved
-// conversation of its own (origin "compare"), so /export and /title work
-// per column, and a blind comparison's pick goes to the leaderboard.
+// compareRecording saves a comparison on screen: one saved comparison
+// whose columns (those /fuse adds too) are each a conversation of its own
+// (origin "compare"), so /export and /title work per column, and a blind
+// comparison's pick goes to the leaderboard.
 type compareRecording struct {
-	st   *store.Store
-	recs []*store.Recorder
+	st      *store.Store
+	history *store.Recorder // records no chat: keeps the prompt history
+	recs    []*store.Recorder
+	id      string // the comparison's ID, once its columns are known
 
 	mu   sync.Mutex
 	errs []error
@@ -51,13 +54,25 @@ func (a *app) startCompareRecording(cols []*column, secrets []string) *compareRe
 }
 
 // recorder is a new recorder for one column's conversation.
-func (r *compareRecording) recorder(spec ui.PaneSpec) *store.Recorder {
-	rec := r.st.Recorder(store.RecorderOptions{Provider: spec.ProviderName, Dialect: spec.Provider.Dialect(),
-		Origin: store.OriginCompare, OnError: r.failed})
+func (r *compareRecording) recorder(ref ui.ColumnRef) *store.Recorder {
+	rec := columnRecorder(r.st, ref, r.failed)
 	r.mu.Lock()
 	r.recs = append(r.recs, rec)
+	r.id = ref.Comparison
 	r.mu.Unlock()
 	return rec
+}
+
+// saved is the comparison's ID when a column of it was saved, else "".
+func (r *compareRecording) saved() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, rec := range r.recs {
+		if rec.LastID() != "" {
+			return r.id
+		}
+	}
+	return ""
 }
 
 func (r *compareRecording) failed(err error) {
@@ -75,11 +90,9 @@ func (r *compareRecording) options(o *ui.Options) {
 	if r.st == nil {
 		return
 	}
-	for i := range o.Panes {
-		o.Panes[i].Observers = append(o.Panes[i].Observers, r.recorder(o.Panes[i]))
-	}
-	o.ColumnObservers = func(spec ui.PaneSpec) []session.Observer { return []session.Observer{r.recorder(spec)} }
-	o.Remember = r.recs[0].Remember
+	o.ColumnObservers = func(ref ui.ColumnRef) []session.Observer { return []session.Observer{r.recorder(ref)} }
+	r.history = r.st.Recorder(store.RecorderOptions{Provider: o.Panes[0].ProviderName, OnError: r.failed})
+	o.Remember = r.history.Remember
 	o.Sessions = compareSessions{r}
 	st := r.st
 	o.Picks = func(p session.Pick) error { return st.AddPick(context.Background(), p) }
@@ -113,7 +126,7 @@ func (c compareSessions) owner(id string) chatSessions {
 			return chatSessions{st: c.r.st, rec: rec}
 		}
 	}
-	return chatSessions{st: c.r.st, rec: c.r.recs[0]}
+	return chatSessions{st: c.r.st, rec: c.r.history}
 }
 
 func (c compareSessions) Rename(id, title string) error { return c.owner(id).Rename(id, title) }

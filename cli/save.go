@@ -103,16 +103,18 @@ func (a *app) findID(ctx context.Context, st *store.Store, prefix string) (strin
 }
 
 // storeError gives a store error its exit code: an ID that names no
-// conversation, or several, or one open elsewhere, is a usage error.
+// conversation, or several, or one open elsewhere, or a comparison where
+// one conversation is wanted, is a usage error.
 func storeError(err error) error {
 	var nf *store.NotFoundError
 	var amb *store.AmbiguousError
 	var inUse *store.InUseError
+	var cmp *store.ComparisonError
 	var ee *exitError
 	switch {
 	case errors.As(err, &ee):
 		return err
-	case errors.As(err, &nf), errors.As(err, &amb), errors.As(err, &inUse):
+	case errors.As(err, &nf), errors.As(err, &amb), errors.As(err, &inUse), errors.As(err, &cmp):
 		return &exitError{code: ExitUsage, err: err}
 	}
 	return failure(err)
@@ -291,6 +293,31 @@ func (r *recording) chatOptions(ctx context.Context, o *ui.Options, provider str
 	o.Panes[0].Observers = append(o.Panes[0].Observers, r.rec)
 	o.Remember = r.rec.Remember
 	o.Sessions = chatSessions{st: r.st, r: r, provider: provider, settings: o.Panes[0].Settings}
+	// /compare saves the comparison: the conversation on screen is its
+	// first column, each model named a column after it.
+	o.ColumnObservers = func(ref ui.ColumnRef) []session.Observer {
+		if ref.Adopted {
+			chatSessions{r: r}.recorder().JoinComparison(ref.Comparison, ref.Position, columnLabel(ref.Spec))
+			return nil
+		}
+		return []session.Observer{columnRecorder(r.st, ref, r.failed)}
+	}
+}
+
+// columnRecorder is a recorder that saves a column of a comparison.
+func columnRecorder(st *store.Store, ref ui.ColumnRef, onError func(error)) *store.Recorder {
+	return st.Recorder(store.RecorderOptions{Provider: ref.Spec.ProviderName, Dialect: ref.Spec.Provider.Dialect(),
+		Origin: store.OriginCompare, Comparison: ref.Comparison, Position: ref.Position, Label: columnLabel(ref.Spec),
+		OnError: onError})
+}
+
+// columnLabel is the name a column is saved with: its label when that is
+// not its model ("" otherwise).
+func columnLabel(spec ui.PaneSpec) string {
+	if spec.Label == spec.Settings.Model {
+		return ""
+	}
+	return spec.Label
 }
 
 // chatSessions are the saved conversations as the chat sees them: /title,

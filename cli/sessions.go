@@ -30,6 +30,9 @@ func (a *app) sessionsCommand() *cobra.Command {
 $XDG_DATA_HOME/parley (~/.local/share/parley). "parley sessions" lists them, the
 most recently used first; the subcommands search, show, export, import, remove
 and rename them. Wherever an ID is asked for, a unique start of it is enough.
+A comparison (parley compare, /compare) is one entry with its columns: its ID
+shows, exports, renames and removes them all; each column is a conversation of
+its own, which -c continues.
 
   parley -c ID               continue a conversation (in the chat, or with -p)
   parley -C                  continue the latest one
@@ -50,7 +53,8 @@ Add --no-save (or put save = false in the config) to keep a conversation out.`,
 		Long: `List the saved conversations, the most recently used first: ID, last use, number of
 messages, model and title. --output json writes an array of objects with the fields
 id, title, model, created, updated, provider, dialect, origin, messages, answers and
-status.`,
+status. A comparison is one entry whose model reads "compare: A vs B" and whose
+columns field lists its columns' conversations (with their position and label).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.listSessions(cmd.Context(), lo) },
 	}
@@ -197,6 +201,9 @@ func (a *app) listSessions(ctx context.Context, o listOptions) error {
 		fmt.Fprintln(tw, "ID\tUPDATED\tMSGS\tMODEL\tTITLE")
 		for i, s := range list {
 			title := a.clean(s.Title)
+			if s.IsComparison() {
+				title += fmt.Sprintf("  (%d columns)", len(s.Columns))
+			}
 			if s.Status != "" && s.Status != store.StatusDone {
 				title += "  (" + string(s.Status) + ")"
 			}
@@ -339,11 +346,22 @@ func (a *app) showCommand() *cobra.Command {
 		ValidArgsFunction: a.completeFirstID,
 		Short:             "Show a saved conversation",
 		Long: `Show a saved conversation: its prompts and answers, rendered as markdown on a
-terminal and as plain text otherwise.`,
+terminal and as plain text otherwise. The ID of a comparison shows every column,
+one after another, each under a header naming it.`,
 		Args: oneID("parley sessions show 5f0c"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			return a.withConversation(ctx, args[0], func(st *store.Store, id string) error {
+				if ok, err := st.IsComparison(ctx, id); err != nil || ok {
+					if err != nil {
+						return err
+					}
+					cmp, err := st.LoadComparison(ctx, id, store.LoadOptions{})
+					if err != nil {
+						return err
+					}
+					return a.showComparison(cmp)
+				}
 				c, err := st.Load(ctx, id, store.LoadOptions{})
 				if err != nil {
 					return err
@@ -509,6 +527,12 @@ func (a *app) renameCommand() *cobra.Command {
 			})
 		},
 	}
+}
+
+// compareHint is the line parley compare prints on exit: where the
+// comparison was saved.
+func compareHint(id string) string {
+	return "parley: comparison saved — see it with: parley sessions show " + id
 }
 
 // resumeHint is the line the chat prints on exit: how to come back.

@@ -123,6 +123,42 @@ func (a *app) showConversation(c *store.Conversation) error {
 	return err
 }
 
+// showComparison writes a saved comparison: its title and columns, then
+// each column's transcript under a header naming it.
+func (a *app) showComparison(cmp *store.Comparison) error {
+	tty := a.env.StdoutIsTerminal
+	var th *themes.Theme
+	if tty {
+		th = a.showTheme()
+	}
+	style := func(s string, st func(string) string) string {
+		if tty {
+			return st(s)
+		}
+		return s
+	}
+	title := cmp.Title
+	if title == "" {
+		title = "(untitled)"
+	}
+	head := style(sanitize.Line(title), func(s string) string { return th.Accent.Render(s) }) + "\n" +
+		style(strings.Join([]string{cmp.ID, cmp.Created.Local().Format("2006-01-02 15:04"), sanitize.Line(cmp.Model),
+			fmt.Sprintf("%d columns", len(cmp.Columns))}, " · "), func(s string) string { return th.Dim.Render(s) }) + "\n"
+	if _, err := fmt.Fprint(a.env.Stdout, head); err != nil {
+		return err
+	}
+	for i, c := range cmp.Columns {
+		rule := fmt.Sprintf("\n══ column %d · %s ══\n", i+1, sanitize.Line(c.ColumnName()))
+		if _, err := fmt.Fprint(a.env.Stdout, style(rule, func(s string) string { return th.Accent.Render(s) })); err != nil {
+			return err
+		}
+		if err := a.showConversation(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func orModel(a, b string) string {
 	if a != "" {
 		return a

@@ -118,6 +118,9 @@ func (m *Model) openCompare(adopt *Pane, specs []PaneSpec) error {
 		if _, err := cmp.Adopt(adopt.label(), adopt.chat); err != nil {
 			return err
 		}
+		if m.opts.ColumnObservers != nil {
+			m.opts.ColumnObservers(ColumnRef{Comparison: cmp.ID, Spec: adopt.spec, Adopted: true})
+		}
 		msgs := adopt.chat.Conversation().Messages
 		for i := len(msgs) - 1; i >= 0; i-- {
 			if msgs[i].Role == provider.RoleUser {
@@ -134,6 +137,9 @@ func (m *Model) openCompare(adopt *Pane, specs []PaneSpec) error {
 		col, err := cmp.Add(session.ColumnSpec{Label: spec.Label, Provider: spec.Provider, Settings: spec.Settings, History: history})
 		if err != nil {
 			return err
+		}
+		if m.opts.ColumnObservers != nil {
+			spec.Observers = append(spec.Observers, m.opts.ColumnObservers(ColumnRef{Comparison: cmp.ID, Position: len(cmp.Columns()) - 1, Spec: spec})...)
 		}
 		fresh = append(fresh, m.chatPane(base+PaneID(len(cmp.Columns())-1), spec, col.Chat))
 	}

@@ -222,13 +222,13 @@ func (m *Model) runFuse(arg string) tea.Cmd {
 	spec.Label = "fusion by " + src.label()
 	spec.Resume = nil
 	spec.Observers = nil
-	if m.opts.ColumnObservers != nil {
-		spec.Observers = m.opts.ColumnObservers(spec)
-	}
 	col, err := c.cmp.Add(session.ColumnSpec{Label: spec.Label, Provider: spec.Provider, Settings: src.chat.Settings()})
 	if err != nil {
 		m.setFlash(err.Error(), true)
 		return nil
+	}
+	if m.opts.ColumnObservers != nil {
+		spec.Observers = m.opts.ColumnObservers(ColumnRef{Comparison: c.cmp.ID, Position: len(c.cmp.Columns()) - 1, Spec: spec})
 	}
 	id := c.base + PaneID(len(c.cmp.Columns())-1)
 	p := m.chatPane(id, spec, col.Chat)

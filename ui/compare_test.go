@@ -355,7 +355,12 @@ func TestCompareKeys(t *testing.T) {
 func TestCompareCommandAndPick(t *testing.T) {
 	first := &scriptProvider{events: []provider.Event{provider.TextDelta{Text: "first answer"}, provider.Done{}}}
 	provs := map[string]*scriptProvider{}
+	var refs []ColumnRef
 	h := newHarness(t, first, func(o *Options) {
+		o.ColumnObservers = func(r ColumnRef) []session.Observer {
+			refs = append(refs, r)
+			return nil
+		}
 		o.Columns = func(_ context.Context, spec string) (PaneSpec, error) {
 			if spec == "broken" {
 				return PaneSpec{}, fmt.Errorf("no such model")
@@ -386,6 +391,11 @@ func TestCompareCommandAndPick(t *testing.T) {
 	run(h.press(tea.KeyEnter, 0))
 	if h.m.cmp == nil || len(h.m.panes) != 3 {
 		t.Fatalf("no comparison of three: %d panes", len(h.m.panes))
+	}
+	// The conversation on screen is the comparison's first column.
+	if len(refs) != 3 || !refs[0].Adopted || refs[0].Position != 0 || refs[1].Adopted || refs[2].Position != 2 ||
+		refs[2].Comparison != h.m.cmp.cmp.ID {
+		t.Fatalf("columns handed to ColumnObservers: %+v", refs)
 	}
 	h.finishAll(50 * time.Millisecond)
 	screen := h.plain()

@@ -69,12 +69,26 @@ type Options struct {
 	// Picks saves a blind comparison's pick for the leaderboard; it is
 	// called off the Update goroutine. Nil: picks are not saved.
 	Picks func(session.Pick) error
-	// ColumnObservers gives a column added on screen (/fuse) the
-	// observers of its chat (a recorder). Nil adds none.
-	ColumnObservers func(PaneSpec) []session.Observer
+	// ColumnObservers gives each column of a comparison (those it opens
+	// with, those /compare and /fuse add) the observers of its chat (a
+	// recorder), besides the spec's own; it is called on the Update
+	// goroutine. For the conversation /compare puts in the first column
+	// (Adopted) its observers are already watching: what it returns is
+	// not added. Nil adds none.
+	ColumnObservers func(ColumnRef) []session.Observer
 	// Replay, when set, plays a saved conversation instead of chatting:
 	// the first pane's provider must be its Player's.
 	Replay *Replay
+}
+
+// ColumnRef names a column of a comparison on screen.
+type ColumnRef struct {
+	Comparison string // the comparison's ID (session.Compare.ID)
+	Position   int    // the column, from 0, in the order it was added
+	Spec       PaneSpec
+	// Adopted says the column is the conversation that was on screen
+	// when /compare opened the comparison beside it.
+	Adopted bool
 }
 
 // PaneSpec is one conversation on screen: the gateway it talks to and the
