@@ -99,13 +99,24 @@ func (a *app) replay(cmd *cobra.Command, prefix string, o replayOptions) error {
 		return usageErrorf("replay needs a terminal on stdout; --cast FILE writes a recording instead")
 	}
 	var c *store.Conversation
+	var cmp *store.Comparison
 	err := a.withConversation(ctx, prefix, func(st *store.Store, id string) error {
-		var err error
-		c, err = st.Load(ctx, id, store.LoadOptions{Timelines: true})
+		ok, err := st.IsComparison(ctx, id)
+		switch {
+		case err != nil:
+			return err
+		case ok:
+			cmp, err = st.LoadComparison(ctx, id, store.LoadOptions{Timelines: true})
+		default:
+			c, err = st.Load(ctx, id, store.LoadOptions{Timelines: true})
+		}
 		return err
 	})
 	if err != nil {
 		return err
+	}
+	if cmp != nil {
+		return a.replayComparison(ctx, cmp, o)
 	}
 	saved := c.Saved()
 	sched := session.NewSchedule(saved, session.ScheduleOptions{Instant: o.instant, MaxIdle: o.maxIdle})
@@ -121,6 +132,11 @@ func (a *app) replay(cmd *cobra.Command, prefix string, o replayOptions) error {
 	spec.Provider = pl.Provider(c.Provider, provider.Dialect(c.Dialect))
 	opts := ui.Options{Panes: []ui.PaneSpec{spec}, Theme: a.replayTheme(), HideReasoning: a.f.hideReasoning,
 		Replay: &ui.Replay{Player: pl, Title: c.Title}}
+	return a.runReplay(ctx, opts)
+}
+
+// runReplay plays a replay in the chat screen on the terminal.
+func (a *app) runReplay(ctx context.Context, opts ui.Options) error {
 	if a.env.Stdin != os.Stdin {
 		opts.Input = a.env.Stdin
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -68,4 +69,42 @@ func TestComparisonSavedAsOneSession(t *testing.T) {
 	if show.code != 0 || !regexp.MustCompile(`(?s)══ column 1 · demo-fast ══.*assistant · demo-fast.*══ column 2 · demo-think ══.*assistant · demo-think`).MatchString(show.stdout) {
 		t.Fatalf("sessions show: exit %d %s\n%s", show.code, show.stderr, show.stdout)
 	}
+}
+
+// TestComparisonReplaysSideBySide: parley replay of a saved comparison
+// plays both columns side by side in the compare screen; --instant shows
+// both answers complete, each column's status done.
+func TestComparisonReplaysSideBySide(t *testing.T) {
+	t.Parallel()
+	data, id := savedComparison(t)
+	p := startTUISized(t, 160, 40, []string{"XDG_DATA_HOME=" + data}, "replay", id[:8], "--instant", "--theme", "dark")
+	screen := p.waitUntil(20*time.Second, "both columns replayed", func(s string) bool {
+		st := columnStatuses(s)
+		return strings.Contains(s, "■ replayed") && len(st) == 2 && strings.HasPrefix(st[0], "done") && strings.HasPrefix(st[1], "done")
+	})
+	if !lineWithBoth(screen, "1 demo-fast", "2 demo-think") || !strings.Contains(screen, "2 columns") {
+		t.Fatalf("the replay lacks the columns' headers:\n%s", screen)
+	}
+	// Both answers end on screen, side by side: one line holds the end
+	// of each.
+	if !lineWithTwice(screen, demoAnswerEnd) {
+		t.Fatalf("the replay does not show both answers' ends side by side:\n%s", screen)
+	}
+	p.keys("q")
+	if !p.exited(10 * time.Second) {
+		t.Fatalf("q did not end the replay:\n%s", p.capture())
+	}
+}
+
+// demoAnswerEnd is text near the end of the demo gateway's answer.
+const demoAnswerEnd = "for a slot."
+
+// lineWithTwice reports whether one screen line holds s twice.
+func lineWithTwice(screen, s string) bool {
+	for _, line := range strings.Split(screen, "\n") {
+		if strings.Count(line, s) >= 2 {
+			return true
+		}
+	}
+	return false
 }

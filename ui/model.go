@@ -110,7 +110,7 @@ func newModel(ctx context.Context, opts Options, send func(tea.Msg)) (*Model, er
 	if opts.Replay != nil {
 		// A replay's clock is the recording's, and its answers come when
 		// recorded: no pacing ahead of the (long past) rate limits.
-		m.replay, m.now, m.pacer = &replayState{Replay: *opts.Replay}, opts.Replay.Player.Now, nil
+		m.replay, m.now, m.pacer = newReplayState(*opts.Replay), opts.Replay.Player.Now, nil
 	}
 	m.in = newInput(th)
 	for _, h := range opts.History {
@@ -363,7 +363,7 @@ func (m *Model) onPaneEvent(msg paneEventMsg) tea.Cmd {
 // takes the answer's tool calls, if any (ui/tools.go).
 func (m *Model) onAnswerEnd(p *Pane) tea.Cmd {
 	if m.replay != nil {
-		return m.replayWait() // the recording's tool results follow as its own steps
+		return m.replayWaitFor(p) // the recording's tool results follow as its own steps
 	}
 	return m.applyLoop(p, p.loop.AfterTurn(p.chat.Turn()))
 }

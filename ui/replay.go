@@ -22,24 +22,49 @@ type Replay struct {
 	Player *session.Player
 	// Title names the conversation in the replay line.
 	Title string
+	// Columns, when set, replay a comparison side by side: Columns[i]
+	// plays the column of Options.Panes[i] (whose provider is its
+	// Provider), each with its own recorded timing, all under the same
+	// keys. Player is Columns[0], whose clock the screen reads.
+	Columns []*session.Player
 }
 
 // replayState drives a replay: it acts out the steps that start answers
-// (the prompts, retries and tool results) on the pane's chat when they
-// fall due, one after the other answer has ended.
+// (the prompts, retries and tool results) on each column's chat when they
+// fall due, one after the other answer has ended. A replay of one
+// conversation is one column, the pane on screen.
 type replayState struct {
 	Replay
-	next   int                // index in Schedule.Starts of the next answer to start
-	seq    int                // replayStepMsg of an earlier seq are stale
-	cancel context.CancelFunc // ends the pending wait
-	begun  bool
+	cols  []*replayColumn
+	seq   int // replayStepMsg of an earlier seq are stale
+	begun bool
 }
 
-// replayStepMsg says a step that starts an answer is due (err nil) or
-// its wait ended.
+// replayColumn is the driver of one replayed pane: column i is m.panes[i].
+type replayColumn struct {
+	player *session.Player
+	next   int                // index in Schedule.Starts of the next answer to start
+	cancel context.CancelFunc // ends the pending wait
+}
+
+// newReplayState is the driver of r: a column per player.
+func newReplayState(r Replay) *replayState {
+	st := &replayState{Replay: r}
+	players := r.Columns
+	if len(players) == 0 {
+		players = []*session.Player{r.Player}
+	}
+	for _, pl := range players {
+		st.cols = append(st.cols, &replayColumn{player: pl})
+	}
+	return st
+}
+
+// replayStepMsg says a step of column col that starts an answer is due
+// (err nil) or its wait ended.
 type replayStepMsg struct {
-	seq, step int
-	err       error
+	seq, col, step int
+	err            error
 }
 
 // beginReplay starts the driver, once, when the screen has its size.
@@ -52,22 +77,51 @@ func (m *Model) beginReplay() tea.Cmd {
 	return m.replayWait()
 }
 
-// replayWait waits, off the chat's goroutine, for the next answer's start
-// to fall due.
+// replayWait waits, off the chat's goroutine, for every column's next
+// answer to fall due.
 func (m *Model) replayWait() tea.Cmd {
+	cmds := make([]tea.Cmd, len(m.replay.cols))
+	for i := range m.replay.cols {
+		cmds[i] = m.replayWaitColumn(i)
+	}
+	return tea.Batch(cmds...)
+}
+
+// replayWaitFor waits for the next answer of pane p's column.
+func (m *Model) replayWaitFor(p *Pane) tea.Cmd {
+	for i, q := range m.panes {
+		if q == p && i < len(m.replay.cols) {
+			return m.replayWaitColumn(i)
+		}
+	}
+	return nil
+}
+
+// replayWaitColumn waits, off the chat's goroutine, for column i's next
+// answer's start to fall due.
+func (m *Model) replayWaitColumn(i int) tea.Cmd {
 	r := m.replay
-	sched := r.Player.Schedule()
-	if r.next >= len(sched.Starts) {
+	c := r.cols[i]
+	sched := c.player.Schedule()
+	if c.next >= len(sched.Starts) {
 		m.refresh()
 		return nil
 	}
-	if r.cancel != nil {
-		r.cancel()
+	if c.cancel != nil {
+		c.cancel()
 	}
 	ctx, cancel := context.WithCancel(m.ctx)
-	r.cancel = cancel
-	p, seq, step, gen := r.Player, r.seq, sched.Starts[r.next], r.Player.Generation()
-	return func() tea.Msg { return replayStepMsg{seq: seq, step: step, err: p.Wait(ctx, gen, step)} }
+	c.cancel = cancel
+	p, seq, step, gen := c.player, r.seq, sched.Starts[c.next], c.player.Generation()
+	return func() tea.Msg { return replayStepMsg{seq: seq, col: i, step: step, err: p.Wait(ctx, gen, step)} }
+}
+
+// replayPane is the pane column i plays in.
+func (m *Model) replayPane(i int) *Pane {
+	if len(m.replay.cols) == 1 {
+		return m.focused()
+	}
+	return m.panes[i]
 }
 
 // onReplayStep acts out a step that fell due: the prompt is sent, the
@@ -75,12 +129,13 @@ func (m *Model) replayWait() tea.Cmd {
 // streams in.
 func (m *Model) onReplayStep(msg replayStepMsg) tea.Cmd {
 	r := m.replay
-	if r == nil || msg.seq != r.seq || msg.err != nil {
+	if r == nil || msg.seq != r.seq || msg.err != nil || msg.col >= len(r.cols) {
 		return nil
 	}
-	step := r.Player.Schedule().Steps[msg.step]
-	r.next++
-	p := m.focused()
+	c := r.cols[msg.col]
+	step := c.player.Schedule().Steps[msg.step]
+	c.next++
+	p := m.replayPane(msg.col)
 	rc := m.rc(p)
 	if step.Model != "" && step.Model != p.chat.Settings().Model {
 		p.chat.SetModel(step.Model)
@@ -95,8 +150,8 @@ func (m *Model) onReplayStep(msg replayStepMsg) tea.Cmd {
 		err = p.continueWith(m.ctx, step.Results, rc)
 	}
 	if err != nil {
-		p.warning("replay: answer "+fmt.Sprint(r.next)+" could not be replayed: "+err.Error(), rc)
-		return m.replayWait()
+		p.warning("replay: answer "+fmt.Sprint(c.next)+" could not be replayed: "+err.Error(), rc)
+		return m.replayWaitColumn(msg.col)
 	}
 	m.refresh()
 	return m.ensureTicking()
@@ -125,38 +180,58 @@ func (p *Pane) continueWith(ctx context.Context, results []provider.Message, rc 
 func (m *Model) onReplayKey(msg tea.KeyPressMsg) tea.Cmd {
 	r := m.replay
 	pl := r.Player
+	first := r.cols[0]
 	sched := pl.Schedule()
 	switch msg.String() {
 	case "q", "ctrl+c", "ctrl+d":
 		return m.quit()
 	case "space", " ":
-		if pl.TogglePause() {
+		paused := pl.TogglePause()
+		for _, c := range r.cols[1:] {
+			c.player.SetPaused(paused)
+		}
+		if paused {
 			m.setFlash("paused — space plays on", false)
 		} else {
 			m.setFlash("playing", false)
 		}
-	case "+", "=":
-		m.setFlash(fmt.Sprintf("speed %s", speedText(pl.Faster(true))), false)
-	case "-", "_":
-		m.setFlash(fmt.Sprintf("speed %s", speedText(pl.Faster(false))), false)
+	case "+", "=", "-", "_":
+		s := pl.Faster(msg.String() == "+" || msg.String() == "=")
+		for _, c := range r.cols[1:] {
+			c.player.SetSpeed(s)
+		}
+		m.setFlash(fmt.Sprintf("speed %s", speedText(s)), false)
 	case "n":
-		if r.next < len(sched.Starts) {
-			pl.Seek(sched.Steps[sched.Starts[r.next]].At)
-		} else {
-			pl.Seek(sched.Total)
+		// Every column moves to the earliest next answer of any.
+		target := time.Duration(-1)
+		for _, c := range r.cols {
+			cs := c.player.Schedule()
+			if c.next < len(cs.Starts) && (target < 0 || cs.Steps[cs.Starts[c.next]].At < target) {
+				target = cs.Steps[cs.Starts[c.next]].At
+			}
+		}
+		for _, c := range r.cols {
+			if target < 0 {
+				c.player.Seek(c.player.Schedule().Total)
+			} else {
+				c.player.Seek(target)
+			}
 		}
 		m.followEnd()
 	case "p":
-		cur := max(r.next-1, 0)
-		target := sched.Steps[sched.Starts[min(cur, len(sched.Starts)-1)]].At
-		if len(sched.Starts) == 0 {
-			target = 0
-		} else if pl.Position()-target < 2*time.Second && cur > 0 {
-			target = sched.Steps[sched.Starts[cur-1]].At
+		cur := max(first.next-1, 0)
+		target := time.Duration(0)
+		if len(sched.Starts) > 0 {
+			target = sched.Steps[sched.Starts[min(cur, len(sched.Starts)-1)]].At
+			if pl.Position()-target < 2*time.Second && cur > 0 {
+				target = sched.Steps[sched.Starts[cur-1]].At
+			}
 		}
 		return m.rewindReplay(target)
 	case "end":
-		pl.Seek(sched.Total)
+		for _, c := range r.cols {
+			c.player.Seek(c.player.Schedule().Total)
+		}
 		m.followEnd()
 	default:
 		cmd, _ := m.onViewKey(msg)
@@ -166,10 +241,13 @@ func (m *Model) onReplayKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// followEnd scrolls the focused pane to its end, following new output.
+// followEnd scrolls the replayed panes to their end, following new
+// output.
 func (m *Model) followEnd() {
-	p := m.focused()
-	p.scrollToBottom(m.rc(p))
+	for i := range m.replay.cols {
+		p := m.replayPane(i)
+		p.scrollToBottom(m.rc(p))
+	}
 }
 
 // rewindReplay plays the replay again from its start up to target: the
@@ -177,14 +255,16 @@ func (m *Model) followEnd() {
 func (m *Model) rewindReplay(target time.Duration) tea.Cmd {
 	r := m.replay
 	r.seq++
-	if r.cancel != nil {
-		r.cancel()
-		r.cancel = nil
+	for i, c := range r.cols {
+		if c.cancel != nil {
+			c.cancel()
+			c.cancel = nil
+		}
+		c.player.Rewind(target)
+		p := m.replayPane(i)
+		p.reset(m.rc(p))
+		c.next = 0
 	}
-	r.Player.Rewind(target)
-	p := m.focused()
-	p.reset(m.rc(p))
-	r.next = 0
 	m.setFlash("answer "+fmt.Sprint(answerAt(r.Player.Schedule(), target)), false)
 	return m.replayWait()
 }
@@ -213,16 +293,24 @@ func (m *Model) replayLine() string {
 	r := m.replay
 	pl := r.Player
 	sched := pl.Schedule()
-	pos := min(pl.Position(), sched.Total)
+	total, finished := sched.Total, true
+	for _, c := range r.cols {
+		total = max(total, c.player.Schedule().Total)
+		finished = finished && c.player.Finished()
+	}
+	pos := min(pl.Position(), total)
 	state := "▶ replay"
 	switch {
-	case pl.Finished() && !m.streaming():
+	case finished && !m.streaming():
 		state = "■ replayed"
 	case pl.Paused():
 		state = "❚❚ paused"
 	}
-	info := fmt.Sprintf(" %s · answer %d/%d · %s / %s", speedText(pl.Speed()), min(max(r.next, 1), len(sched.Starts)),
-		len(sched.Starts), clockSeconds(int(pos/time.Second)), clockSeconds(int(sched.Total/time.Second)))
+	info := fmt.Sprintf(" %s · answer %d/%d · %s / %s", speedText(pl.Speed()), min(max(r.cols[0].next, 1), len(sched.Starts)),
+		len(sched.Starts), clockSeconds(int(pos/time.Second)), clockSeconds(int(total/time.Second)))
+	if n := len(r.cols); n > 1 {
+		info += fmt.Sprintf(" · %d columns", n)
+	}
 	if r.Title != "" {
 		info += " · " + sanitize.Line(r.Title)
 	}
