@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/parley-chat/parley/store"
 )
 
 // TestComparisonIsSavedAsOneSession: a comparison in print mode is one
@@ -63,6 +66,18 @@ func TestComparisonIsSavedAsOneSession(t *testing.T) {
 	last := rec.bodies[len(rec.bodies)-1]
 	if got := messagesOf(last); got != "explain SSE|ok|more" || last["model"] != "m-2" {
 		t.Fatalf("-c of a column sends %q to %v", got, last["model"])
+	}
+	// The chat's session browser opens one conversation: it lists the
+	// comparison's columns, each named after it.
+	st, err := store.Open(filepath.Join(env["XDG_DATA_HOME"], "parley"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	infos, err := chatSessions{st: st}.List(t.Context())
+	st.Close()
+	if err != nil || len(infos) != 3 || infos[0].ID != col0["id"] || infos[0].Title != "explain SSE · column 1 of 2" ||
+		infos[1].Title != "explain SSE · column 2 of 2" || infos[2].Title != "a plain question" {
+		t.Fatalf("the browser's listing: %+v, %v", infos, err)
 	}
 	// Removing the comparison removes its columns.
 	if _, stderr, code := run(t, env, "sessions", "rm", id); code != 0 {

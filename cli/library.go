@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/parley-chat/parley/session"
@@ -24,9 +25,19 @@ func (c chatSessions) List(ctx context.Context) ([]ui.SessionInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ui.SessionInfo, len(list))
-	for i, s := range list {
-		out[i] = sessionInfo(s)
+	out := make([]ui.SessionInfo, 0, len(list))
+	for _, s := range list {
+		if !s.IsComparison() {
+			out = append(out, sessionInfo(s))
+			continue
+		}
+		// The browser opens one conversation: a comparison is its
+		// columns, each named after it.
+		for _, col := range s.Columns {
+			info := sessionInfo(col)
+			info.Title = fmt.Sprintf("%s · column %d of %d", s.Title, col.Position+1, len(s.Columns))
+			out = append(out, info)
+		}
 	}
 	return out, nil
 }
