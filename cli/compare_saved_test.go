@@ -67,6 +67,11 @@ func TestComparisonIsSavedAsOneSession(t *testing.T) {
 	if got := messagesOf(last); got != "explain SSE|ok|more" || last["model"] != "m-2" {
 		t.Fatalf("-c of a column sends %q to %v", got, last["model"])
 	}
+	// A search hit in a column names its comparison.
+	out, _, _ = run(t, env, "sessions", "search", "SSE", "--output", "json")
+	if !strings.Contains(out, `"comparison": "`+id+`"`) {
+		t.Fatalf("search: %s", out)
+	}
 	// The chat's session browser opens one conversation: it lists the
 	// comparison's columns, each named after it.
 	st, err := store.Open(filepath.Join(env["XDG_DATA_HOME"], "parley"), store.Options{})

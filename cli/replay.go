@@ -45,7 +45,9 @@ func (a *app) replayCommand() *cobra.Command {
 		Long: `Play a saved conversation in the chat screen as it streamed: the prompts appear,
 reasoning streams in its block, the answers stream with their recorded timing, and
 the status bar shows the rate limits, queue waits and retries as they happened.
-Between answers, the time taken to write the next prompt is cut to 1 s.
+Between answers, the time taken to write the next prompt is cut to 1 s. The ID of a
+comparison plays its columns side by side in the compare screen, each with its own
+recorded timing; the keys act on every column.
 
 Keys: space pause/resume · + / - speed · n / p next / previous answer · End the end ·
 q quit (scrolling and ctrl+t work as in the chat).

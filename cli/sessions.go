@@ -259,6 +259,8 @@ type searchHit struct {
 	Snippet string    `json:"snippet"`
 	// Highlighted is the snippet with each match between ** and **.
 	Highlighted string `json:"highlighted"`
+	// Comparison is the comparison the conversation is a column of.
+	Comparison string `json:"comparison,omitempty"`
 }
 
 func (a *app) searchCommand() *cobra.Command {
@@ -271,7 +273,8 @@ matter: naive finds naïve). "A quoted phrase" must appear as written; a word en
 in * matches the words it begins. Each hit names its conversation's ID and shows the
 text around the match, the matched words highlighted. --output json writes an array
 of objects with the fields id, title, model, updated, message (its position in the
-conversation), role, snippet and highlighted (the snippet with **matches**).`,
+conversation), role, snippet and highlighted (the snippet with **matches**), and
+comparison: the ID of the comparison a column's conversation belongs to.`,
 		Args: needsArg("QUERY", "parley sessions search goroutine leak"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := lo.check(); err != nil {
@@ -288,7 +291,7 @@ conversation), role, snippet and highlighted (the snippet with **matches**).`,
 					for _, h := range hits {
 						out = append(out, searchHit{ID: h.Conversation.ID, Title: h.Conversation.Title, Model: h.Conversation.Model,
 							Updated: h.Conversation.Updated, Message: h.Message, Role: string(h.Role), Snippet: h.Snippet,
-							Highlighted: highlight(h, "**", "**")})
+							Highlighted: highlight(h, "**", "**"), Comparison: h.Conversation.Comparison})
 					}
 					return writeJSON(a.env.Stdout, out)
 				}
