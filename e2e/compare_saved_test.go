@@ -108,3 +108,26 @@ func lineWithTwice(screen, s string) bool {
 	}
 	return false
 }
+
+// TestChatCompareSavedTogether: /compare in the chat saves the
+// conversation on screen and the column it adds as one comparison.
+func TestChatCompareSavedTogether(t *testing.T) {
+	t.Parallel()
+	data := filepath.Join(t.TempDir(), "data")
+	env := []string{"PARLEY_DEMO_SPEED=instant", "PARLEY_DEMO_QUEUE_EVERY=-1", "XDG_DATA_HOME=" + data}
+	p := startTUISized(t, 160, 40, env, "--demo", "--theme", "dark", "-m", "demo-fast", "explain SSE")
+	p.waitFor(30*time.Second, demoAnswerEnd)
+	p.keys("/compare demo-think", "Enter")
+	p.waitFor(30*time.Second, "summary", "TTFT")
+	p.keys("C-d")
+	chat := p.exitLine(15 * time.Second)
+	r := parley(t, runOpts{env: []string{"XDG_DATA_HOME=" + data}}, "sessions", "--output", "json")
+	var list []listedComparison
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil {
+		t.Fatalf("parley sessions --output json: %v\n%s", err, r.stdout)
+	}
+	if len(list) != 1 || len(list[0].Columns) != 2 || list[0].Columns[0].ID != chat ||
+		list[0].Model != "compare: demo-fast vs demo-think" || list[0].Columns[1].Messages != 2 {
+		t.Fatalf("after /compare in the chat: %+v", list)
+	}
+}
