@@ -124,7 +124,8 @@ func (s *Summary) summarize() {
 }
 
 // comparisons reads the comparisons whose IDs query selects, in its
-// order, skipping any with no column left.
+// order, skipping any with no column left. Their columns are read in
+// batches, one query for many comparisons.
 func (s *Store) comparisons(ctx context.Context, query string, args ...any) ([]Summary, error) {
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -143,19 +144,66 @@ func (s *Store) comparisons(ctx context.Context, query string, args ...any) ([]S
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: listing comparisons: %w", err)
 	}
-	var out []Summary
+	byID := make(map[string]*Summary, len(ids))
+	for start := 0; start < len(ids); start += comparisonBatch {
+		batch := make([]any, 0, comparisonBatch)
+		for _, id := range ids[start:min(start+comparisonBatch, len(ids))] {
+			batch = append(batch, id)
+		}
+		if err := s.readComparisons(ctx, batch, byID); err != nil {
+			return nil, fmt.Errorf("store: listing comparisons: %w", err)
+		}
+	}
+	out := make([]Summary, 0, len(ids))
 	for _, id := range ids {
-		sum, err := comparisonSummary(ctx, s.db, id)
-		var nf *NotFoundError
-		if errors.As(err, &nf) {
-			continue
+		if sum := byID[id]; sum != nil && len(sum.Columns) > 0 {
+			sum.summarize()
+			out = append(out, *sum)
 		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sum)
 	}
 	return out, nil
+}
+
+// comparisonBatch is how many comparisons one query reads the columns of.
+const comparisonBatch = 200
+
+// readComparisons reads the comparisons ids with their columns into byID.
+func (s *Store) readComparisons(ctx context.Context, ids []any, byID map[string]*Summary) error {
+	in := placeholders(len(ids))
+	rows, err := s.db.QueryContext(ctx, "SELECT id, title, created FROM comparisons WHERE id IN ("+in+")", ids...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		sum := &Summary{Origin: OriginCompare}
+		var created int64
+		if err := rows.Scan(&sum.ID, &sum.Title, &created); err != nil {
+			rows.Close()
+			return err
+		}
+		sum.Created = fromMS(created)
+		byID[sum.ID] = sum
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = s.db.QueryContext(ctx, `SELECT `+summaryColumns+` FROM conversations c WHERE c.comparison IN (`+in+`)
+		ORDER BY c.comparison, c.position, c.created, c.rowid`, ids...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var col Summary
+		if err := scanSummary(rows, &col); err != nil {
+			return err
+		}
+		if sum := byID[col.Comparison]; sum != nil {
+			sum.Columns = append(sum.Columns, col)
+		}
+	}
+	return rows.Err()
 }
 
 // mergeNewest merges two listings, each newest first, into one, cut at

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -202,5 +204,52 @@ func TestComparisonExportsAndImports(t *testing.T) {
 	var exists *ImportExistsError
 	if _, err := other.Import(ctx, strings.NewReader(js.String())); !errors.As(err, &exists) {
 		t.Fatalf("importing it twice: %v", err)
+	}
+}
+
+// BenchmarkListComparisons lists 200 comparisons of three columns beside
+// 200 conversations: each comparison is read with its columns.
+func BenchmarkListComparisons(b *testing.B) {
+	st, err := Open(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	err = st.write(ctx, func(tx *sql.Tx) error {
+		at := int64(1700000000000)
+		conv := func(id, cmp string, pos int) error {
+			at++
+			if _, err := tx.Exec(`INSERT INTO conversations (id, title, created, updated, origin, model, comparison, position)
+				VALUES (?, 'a title', ?, ?, 'compare', 'm', ?, ?)`, id, at, at, cmp, pos); err != nil {
+				return err
+			}
+			_, err := tx.Exec(`INSERT INTO messages (conversation, seq, role, content, created) VALUES (?, 0, 'user', 'q', ?), (?, 1, 'assistant', 'a', ?)`,
+				id, at, id, at)
+			return err
+		}
+		for i := range 200 {
+			if err := conv(fmt.Sprintf("plain%d", i), "", 0); err != nil {
+				return err
+			}
+			cmp := fmt.Sprintf("cmp%d", i)
+			if _, err := tx.Exec(`INSERT INTO comparisons (id, created) VALUES (?, ?)`, cmp, at); err != nil {
+				return err
+			}
+			for k := range 3 {
+				if err := conv(fmt.Sprintf("col%d-%d", i, k), cmp, k); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if l, err := st.List(ctx, 0); err != nil || len(l) != 400 {
+			b.Fatalf("%d entries, %v", len(l), err)
+		}
 	}
 }
