@@ -491,7 +491,11 @@ func (m *Model) compareRule() string {
 	if m.hidden() {
 		parts = append(parts, fmt.Sprintf("blind: pick the best with 1–%d, = for a tie", c.blind.columns))
 	}
-	parts = append(parts, "tab focus · esc stops a column · d diff · alt+m maximize · alt+s sync scroll · /pick N · /fuse K")
+	if m.replay != nil {
+		parts = append(parts, "tab focus · d diff · alt+m maximize · alt+s sync scroll")
+	} else {
+		parts = append(parts, "tab focus · esc stops a column · d diff · alt+m maximize · alt+s sync scroll · /pick N · /fuse K")
+	}
 	return m.th.Dim.Render(ruleWith(strings.Join(parts, " · "), m.width))
 }
 

@@ -175,8 +175,9 @@ func (p *Pane) continueWith(ctx context.Context, results []provider.Message, rc 
 
 // onReplayKey handles the replay's keys: space pauses, + and - change the
 // speed, n and p move to the next and previous answer, End to the end,
-// q quits. Scrolling and the view keys work as in the chat; the prompt
-// editor is not there.
+// q quits. Scrolling and the view keys work as in the chat, and in a
+// comparison its keys that move around and compare (tab, alt+m, alt+s, d);
+// the prompt editor is not there.
 func (m *Model) onReplayKey(msg tea.KeyPressMsg) tea.Cmd {
 	r := m.replay
 	pl := r.Player
@@ -234,6 +235,11 @@ func (m *Model) onReplayKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		m.followEnd()
 	default:
+		if m.cmp != nil {
+			if cmd, ok := m.onCompareKey(msg); ok {
+				return cmd
+			}
+		}
 		cmd, _ := m.onViewKey(msg)
 		return cmd
 	}

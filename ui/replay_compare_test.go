@@ -66,6 +66,14 @@ func TestReplayComparisonSideBySide(t *testing.T) {
 	if got := h.m.panes[1].chat.Conversation().Messages; len(got) != 4 || got[2].Content != "question number 2" {
 		t.Fatalf("the second column replayed %+v", got)
 	}
+	// The compare screen's keys move around; its commands are not offered.
+	h.runAll(h.update(tea.KeyPressMsg{Code: tea.KeyTab}))
+	if h.m.focus != 1 {
+		t.Fatalf("tab left the focus on column %d", h.m.focus+1)
+	}
+	if strings.Contains(h.plain(), "/pick N") {
+		t.Fatalf("the replay offers /pick:\n%s", h.plain())
+	}
 	// Space pauses every column, + speeds every one up.
 	h.runAll(h.update(tea.KeyPressMsg{Code: ' ', Text: " "}))
 	if !players[0].Paused() || !players[1].Paused() {
