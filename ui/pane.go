@@ -41,13 +41,12 @@ type Pane struct {
 	nextBlock int // number of the next code block
 
 	// The answer streaming, if any (live != nil).
-	live      *item
-	stream    *markdown.Stream
-	liveHead  []string // label and reasoning of the streaming message
-	liveBody  []string // its answer so far
-	liveTail  []string // its tool calls, error, interrupted marker; ends with ""
-	bodyLines lineSplitter
-	dirty     bool // text or reasoning arrived since the last frame
+	live     *item
+	stream   *markdown.Stream
+	liveHead []string  // label and reasoning of the streaming message
+	liveBody bodyLines // its answer so far
+	liveTail []string  // its tool calls, error, interrupted marker; ends with ""
+	dirty    bool      // text or reasoning arrived since the last frame
 
 	width, height int
 	fromBottom    int  // lines scrolled up from the bottom; 0 follows new output
@@ -156,7 +155,7 @@ func (p *Pane) beginLive(t *session.Turn, rc renderCtx) {
 	p.stream = markdown.NewStream(rc.renderer(rc.width), p.nextBlock)
 	p.live = &item{kind: kindAssistant, turn: t, live: true, firstBlock: p.nextBlock}
 	p.addItem(p.live, rc)
-	p.liveHead, p.liveBody, p.liveTail, p.bodyLines = nil, nil, nil, lineSplitter{}
+	p.liveHead, p.liveBody, p.liveTail = nil, bodyLines{}, nil
 	p.renderLive(rc)
 	p.layout(rc)
 }
@@ -168,9 +167,10 @@ func (p *Pane) onUpdate(up session.Update, rc renderCtx) {
 	if up.Stale || p.live == nil || up.Turn != p.live.turn {
 		return
 	}
-	switch e := up.Event.(type) {
+	switch up.Event.(type) {
 	case provider.TextDelta:
-		p.stream.Append(e.Text)
+		// The stream reads the turn's text rather than keeping a copy.
+		p.stream.SetSource(p.live.turn.Text())
 		p.dirty = true
 	case provider.ReasoningDelta, provider.ToolCallEvent:
 		p.dirty = true
@@ -215,11 +215,10 @@ func (p *Pane) renderLive(rc renderCtx) {
 		}
 	}
 	p.liveHead = strings.Split(head.String(), "\n")
-	p.liveBody = nil
-	if out := p.stream.View(); out != "" {
-		p.liveBody = p.bodyLines.split(out)
-	} else if t.Reasoning() == "" || rc.hide {
-		p.liveBody = []string{rc.th.Dim.Render("…")}
+	done, rest, epoch := p.stream.Parts()
+	p.liveBody.set(done, rest, epoch)
+	if p.liveBody.len() == 0 && (t.Reasoning() == "" || rc.hide) {
+		p.liveBody.tail = []string{rc.th.Dim.Render("…")}
 	}
 	var tail strings.Builder
 	writeTail(&tail, t, rc)
@@ -233,7 +232,54 @@ func (p *Pane) renderLive(rc renderCtx) {
 }
 
 // liveHeight is the number of lines of the streaming message.
-func (p *Pane) liveHeight() int { return len(p.liveHead) + len(p.liveBody) + len(p.liveTail) }
+func (p *Pane) liveHeight() int { return len(p.liveHead) + p.liveBody.len() + len(p.liveTail) }
+
+// bodyLines are the lines of a streaming answer's rendering, kept in two
+// runs: the lines of its finished pieces, split once as each piece
+// arrives and substrings of it (the pieces are the stream's and never
+// change), and the lines of the rest, split again on each frame.
+type bodyLines struct {
+	epoch  int
+	pieces int      // finished pieces split into done
+	done   []string // their lines, a blank line between pieces
+	rest   lineSplitter
+	tail   []string // the lines after done: a blank separator line, then the rest's
+}
+
+// set takes the view of a stream's Parts: finished pieces and the rest.
+func (b *bodyLines) set(done []string, rest string, epoch int) {
+	if epoch != b.epoch || len(done) < b.pieces {
+		clear(b.done)
+		b.epoch, b.pieces, b.done = epoch, 0, b.done[:0]
+	}
+	for _, piece := range done[b.pieces:] {
+		if len(b.done) > 0 {
+			b.done = append(b.done, "")
+		}
+		for {
+			i := strings.IndexByte(piece, '\n')
+			if i < 0 {
+				b.done = append(b.done, piece)
+				break
+			}
+			b.done = append(b.done, piece[:i])
+			piece = piece[i+1:]
+		}
+	}
+	b.pieces = len(done)
+	b.tail = b.tail[:0]
+	if rest == "" {
+		b.rest = lineSplitter{}
+		return
+	}
+	if len(b.done) > 0 {
+		b.tail = append(b.tail, "")
+	}
+	b.tail = append(b.tail, b.rest.split(rest)...)
+}
+
+// len is the number of lines.
+func (b *bodyLines) len() int { return len(b.done) + len(b.tail) }
 
 // lineSplitter splits a growing rendered text into lines, reusing the
 // lines of the part that did not change since the last call.
@@ -303,7 +349,7 @@ func (p *Pane) endLive(rc renderCtx) {
 	p.nextBlock += it.blocks
 	old := p.liveHeight()
 	p.live, p.stream = nil, nil
-	p.liveHead, p.liveBody, p.liveTail, p.bodyLines = nil, nil, nil, lineSplitter{}
+	p.liveHead, p.liveBody, p.liveTail = nil, bodyLines{}, nil
 	p.dirty = false
 	p.grew(len(it.render(rc)) - old)
 	p.layout(rc)
@@ -459,7 +505,7 @@ func (p *Pane) scrollToBottom(rc renderCtx) {
 // itemChunks returns an entry's lines, as one or more runs.
 func (p *Pane) itemChunks(it *item, rc renderCtx) [][]string {
 	if it.live {
-		return [][]string{p.liveHead, p.liveBody, p.liveTail}
+		return [][]string{p.liveHead, p.liveBody.done, p.liveBody.tail, p.liveTail}
 	}
 	return [][]string{it.render(rc)}
 }

@@ -33,8 +33,8 @@ func FuzzStream(f *testing.F) {
 		for i := 0; i < len(doc); i += n {
 			s.Append(doc[i:min(i+n, len(doc))])
 			s.View()
-			if !strings.Contains(doc, "]:") && !checkPrefix(s.done.b.String(), want) {
-				t.Fatalf("finished prefix is not a prefix of the render\nprefix: %q\nfull:   %q", s.done.b.String(), want)
+			if !strings.Contains(doc, "]:") && !checkPrefix(joinParts(s.done.list, ""), want) {
+				t.Fatalf("finished prefix is not a prefix of the render\nprefix: %q\nfull:   %q", joinParts(s.done.list, ""), want)
 			}
 		}
 		if got := s.Finish(); got != want || s.Blocks() != wantN {

@@ -386,7 +386,7 @@ func TestLongRefDefDocumentSplits(t *testing.T) {
 	want, _ := r.Render(doc, 1)
 	s := NewStream(r, 1)
 	streamIn(s, doc, quickOr(4<<10, 16<<10), func(int) { s.View() })
-	if s.done.b.Len() == 0 {
+	if len(s.done.list) == 0 {
 		t.Fatal("no piece of a long document was cached")
 	}
 	if got := s.Finish(); got != want {

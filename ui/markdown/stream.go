@@ -29,13 +29,21 @@ import (
 // rest is wrapped as plain text as it arrives, a line or chunk at a time,
 // so a frame costs the text that arrived, not the whole answer.
 //
-// A Stream is not safe for concurrent use; the TUI calls Append as deltas
-// arrive and View once per frame, from one goroutine.
+// Its memory is about the text's size plus its rendering, once: finished
+// pieces are kept as they were rendered and Parts hands them out as they
+// are, so a caller need not hold a copy of the whole rendering per frame
+// (View joins them, for callers that want one string). With SetSource the
+// stream borrows its caller's text instead of keeping a copy of it.
+//
+// A Stream is not safe for concurrent use; the TUI calls Append (or
+// SetSource) as deltas arrive and Parts (or View) once per frame, from one
+// goroutine.
 type Stream struct {
 	r     *Renderer
 	first int
 
-	raw      strings.Builder // everything appended, unsanitized
+	raw      string          // everything appended, unsanitized
+	own      strings.Builder // raw, when it is the stream's own (see Append)
 	rawClean int             // raw[:rawClean] (whole lines) has been sanitized and tamed into clean
 	tm       tamer           // pre-pass state after raw[:rawClean]
 	clean    []byte          // sanitized, tamed complete lines
@@ -52,13 +60,71 @@ type Stream struct {
 	plain    plainWriter // md, the notice and the plain text up to plainRaw
 	plainRaw int         // raw offset up to which text is in plain
 
-	doneEnd    int      // clean[:doneEnd] is rendered into done
-	done       joiner   // rendered finished pieces
-	code       codeTail // highlighting cache for an open code block at the tail
-	list       listTail // item cache for an open list at the tail
-	dirty      bool     // text arrived since the last render
-	view       string   // last rendered view
-	viewBlocks int      // code blocks numbered in view
+	doneEnd int      // clean[:doneEnd] is rendered into done
+	done    pieces   // rendered finished pieces
+	epoch   int      // counts the times done was dropped
+	code    codeTail // highlighting cache for an open code block at the tail
+	list    listTail // item cache for an open list at the tail
+	dirty   bool     // text arrived since the last render
+	view    view     // last rendered view, in parts
+	joined  string   // view joined, once View asked for it
+	isJoin  bool     // joined is up to date
+}
+
+// view is a rendered view in parts: finished pieces, then tail, joined by
+// blank lines (empty parts left out).
+type view struct {
+	done   []string
+	tail   string
+	blocks int // code blocks numbered in the view
+}
+
+// pieces holds rendered finished pieces as they were rendered; empty ones
+// are left out. A piece is never changed once added.
+type pieces struct {
+	list   []string
+	blocks int
+}
+
+func (p *pieces) add(out string, blocks int) {
+	p.blocks += blocks
+	if out != "" {
+		// A copy of its own: out may sit in a larger buffer.
+		p.list = append(p.list, strings.Clone(out))
+	}
+}
+
+// joinSep is the separator between a and b joined as a view joins its
+// parts.
+func joinSep(a, b string) string {
+	if a == "" || b == "" {
+		return ""
+	}
+	return "\n\n"
+}
+
+// joinParts joins done and tail as a view shows them: one blank line
+// apart, empty parts left out.
+func joinParts(done []string, tail string) string {
+	n := len(tail)
+	for _, d := range done {
+		n += len(d) + 2
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, d := range done {
+		if b.Len() > 0 {
+			b.WriteString("\n\n")
+		}
+		b.WriteString(d)
+	}
+	if tail != "" {
+		if b.Len() > 0 {
+			b.WriteString("\n\n")
+		}
+		b.WriteString(tail)
+	}
+	return b.String()
 }
 
 // NewStream returns a Stream that renders with r, numbering code blocks from
@@ -68,17 +134,35 @@ func NewStream(r *Renderer, firstBlock int) *Stream {
 }
 
 // Append adds a delta of raw (unsanitized) text. It costs O(len(delta)) and
-// never renders.
+// never renders. (After SetSource, the first Append copies the source.)
 func (s *Stream) Append(delta string) {
 	if delta == "" {
 		return
 	}
-	s.raw.WriteString(delta)
+	if s.own.Len() != len(s.raw) {
+		s.own.Reset()
+		s.own.WriteString(s.raw)
+	}
+	s.own.WriteString(delta)
+	s.raw = s.own.String()
+	s.dirty = true
+}
+
+// SetSource sets the raw (unsanitized) text so far to text, which must
+// begin with the text so far: the stream keeps text itself rather than a
+// copy, so a caller that holds the text anyway (the turn being streamed)
+// need not pay for it twice. It costs O(1) and never renders.
+func (s *Stream) SetSource(text string) {
+	if len(text) == len(s.raw) {
+		return
+	}
+	s.raw = text
+	s.own.Reset()
 	s.dirty = true
 }
 
 // Source returns the raw text appended so far.
-func (s *Stream) Source() string { return s.raw.String() }
+func (s *Stream) Source() string { return s.raw }
 
 // Dirty reports whether View would render: text arrived, or the renderer
 // changed, since the last View or Finish, or finished pieces still wait to
@@ -86,13 +170,13 @@ func (s *Stream) Source() string { return s.raw.String() }
 func (s *Stream) Dirty() bool { return s.dirty }
 
 // Blocks returns how many code blocks the current view numbered.
-func (s *Stream) Blocks() int { return s.viewBlocks }
+func (s *Stream) Blocks() int { return s.view.blocks }
 
 // advance sanitizes and tames the complete lines appended since the last
 // call (up to the cut of a long answer), feeds them to the splitter and
 // records the boundaries found.
 func (s *Stream) advance() {
-	raw := s.raw.String()
+	raw := s.raw
 	if s.cut < 0 && len(raw) > maxMarkdownBytes {
 		s.cut = markdownEnd(raw)
 	}
@@ -131,7 +215,7 @@ func (s *Stream) partial() string {
 	if s.cut >= 0 {
 		return ""
 	}
-	p := sanitize.Text(s.raw.String()[s.rawClean:])
+	p := sanitize.Text(s.raw[s.rawClean:])
 	if p == "" {
 		return ""
 	}
@@ -186,30 +270,60 @@ func (s *Stream) renderDone(budget int) bool {
 
 // behind returns the view while finished pieces wait to be rendered: the
 // pieces rendered so far and a mark.
-func (s *Stream) behind() (string, int) {
+func (s *Stream) behind() view {
 	s.dirty = true
 	return s.compose(s.r.theme.Dim.Render("…"), 0)
 }
+
+// whole is a view that is one string.
+func whole(out string, blocks int) view { return view{tail: out, blocks: blocks} }
 
 // View returns the rendered message. It renders only if it is dirty:
 // finished pieces once, and the open tail; otherwise it returns the cached
 // string. Its work is bounded: it renders at most maxViewBytes of finished
 // pieces (at least one) and shows a mark after them while more wait, and
-// an open tail within maxTailCost (see limits.go).
+// an open tail within maxTailCost (see limits.go). The finished pieces are
+// joined into the string once per render; Parts avoids that copy.
 func (s *Stream) View() string {
+	s.refresh()
+	if !s.isJoin {
+		s.joined, s.isJoin = joinParts(s.view.done, s.view.tail), true
+	}
+	return s.joined
+}
+
+// Parts renders as View does and returns the same view in parts: done,
+// the finished pieces, and tail, the rest; View is done and tail joined by
+// blank lines, empty parts left out. The pieces are the stream's own,
+// rendered once and never changed (the caller must not change the slice):
+// from one call to the next, done only grows while epoch stays the same
+// (SetRenderer and a link reference definition drop the pieces and change
+// it; a long answer's view may also fall back to tail alone), so a caller
+// may keep what it derived from done's pieces and work on the new ones
+// only.
+func (s *Stream) Parts() (done []string, tail string, epoch int) {
+	s.refresh()
+	return s.view.done, s.view.tail, s.epoch
+}
+
+// refresh renders the view if the stream is dirty.
+func (s *Stream) refresh() {
 	if !s.dirty {
-		return s.view
+		return
 	}
 	s.dirty = false
+	s.view, s.joined, s.isJoin = s.render(), "", false
+}
+
+// render renders the view (see View).
+func (s *Stream) render() view {
 	s.advance()
 	if s.cut >= 0 {
-		s.view, s.viewBlocks = s.long(maxViewBytes, false)
-		return s.view
+		return s.long(maxViewBytes, false)
 	}
 	partial := s.partial()
 	if s.renderUnsplit(&s.sp, len(s.clean)+len(partial)) {
-		s.view, s.viewBlocks = s.r.renderPieceWithin(string(s.clean)+partial, s.first, maxTailCost)
-		return s.view
+		return whole(s.r.renderPieceWithin(string(s.clean)+partial, s.first, maxTailCost))
 	}
 	// The line being written often already shows that the text before it
 	// is finished; render that now rather than as part of the tail.
@@ -217,8 +331,7 @@ func (s *Stream) View() string {
 		s.bounds = append(s.bounds, len(s.clean))
 	}
 	if !s.renderDone(maxViewBytes) {
-		s.view, s.viewBlocks = s.behind()
-		return s.view
+		return s.behind()
 	}
 	tail := string(s.clean[s.doneEnd:]) + partial
 	first := s.first + s.done.blocks
@@ -229,8 +342,7 @@ func (s *Stream) View() string {
 	if !ok {
 		out, n = s.r.renderPieceWithin(tail, first, maxTailCost)
 	}
-	s.view, s.viewBlocks = s.compose(out, n)
-	return s.view
+	return s.compose(out, n)
 }
 
 // codeTail renders an open fenced code block at the tail of a stream
@@ -287,16 +399,9 @@ func (c *codeTail) render(r *Renderer, start int, tail string, first int) (strin
 	return strings.TrimRight(b.String(), "\n"), 1, true
 }
 
-// compose joins the finished pieces and a rendered tail.
-func (s *Stream) compose(tail string, n int) (string, int) {
-	d := s.done.b.String()
-	switch {
-	case tail == "":
-		return d, s.done.blocks + n
-	case d == "":
-		return tail, s.done.blocks + n
-	}
-	return d + "\n\n" + tail, s.done.blocks + n
+// compose is the view of the finished pieces and a rendered tail.
+func (s *Stream) compose(tail string, n int) view {
+	return view{done: s.done.list, tail: tail, blocks: s.done.blocks + n}
 }
 
 // Finish renders the rest of the message; afterwards View returns exactly
@@ -306,22 +411,23 @@ func (s *Stream) Finish() string {
 	s.dirty = false
 	s.advance()
 	if s.cut >= 0 {
-		s.view, s.viewBlocks = s.long(math.MaxInt, true)
-		return s.view
+		s.view = s.long(math.MaxInt, true)
+	} else {
+		s.view = s.finish(s.partial())
 	}
-	s.view, s.viewBlocks = s.finish(s.partial())
-	return s.view
+	s.joined, s.isJoin = joinParts(s.view.done, s.view.tail), true
+	return s.joined
 }
 
 // finish renders the markdown of the whole message, with partial as its
 // final line.
-func (s *Stream) finish(partial string) (string, int) {
+func (s *Stream) finish(partial string) view {
 	// The final line is complete now; feed it to a copy of the splitter so
 	// that more text may still be appended afterwards.
 	sp := s.sp
 	boundary := partial != "" && sp.line(partial)
 	if s.renderUnsplit(&sp, len(s.clean)+len(partial)) {
-		return s.r.renderPiece(string(s.clean)+partial, s.first)
+		return whole(s.r.renderPiece(string(s.clean)+partial, s.first))
 	}
 	if boundary {
 		s.bounds = append(s.bounds, len(s.clean))
@@ -336,14 +442,9 @@ func (s *Stream) finish(partial string) (string, int) {
 	s.renderDone(math.MaxInt)
 	if last >= 0 {
 		// The partial line's pieces are not cached.
-		var b joiner
-		b.b.WriteString(s.done.b.String())
-		b.blocks = s.done.blocks
-		out, n := s.r.renderPiece(string(s.clean[s.doneEnd:]), s.first+b.blocks)
-		b.add(out, n)
-		out, n = s.r.renderPiece(partial, s.first+b.blocks)
-		b.add(out, n)
-		return b.b.String(), b.blocks
+		out, n := s.r.renderPiece(string(s.clean[s.doneEnd:]), s.first+s.done.blocks)
+		out2, n2 := s.r.renderPiece(partial, s.first+s.done.blocks+n)
+		return s.compose(out+joinSep(out, out2)+out2, n+n2)
 	}
 	out, n := s.r.renderPiece(string(s.clean[s.doneEnd:])+partial, s.first+s.done.blocks)
 	return s.compose(out, n)
@@ -355,33 +456,35 @@ func (s *Stream) finish(partial string) (string, int) {
 // chunks are wrapped once into one growing text. The line being written is
 // added when final, or while that text is short enough to copy (see
 // maxTailCopyBytes); otherwise the view is that text itself, at no cost.
-func (s *Stream) long(budget int, final bool) (string, int) {
+func (s *Stream) long(budget int, final bool) view {
 	if !s.mdDone {
 		if !s.renderDone(budget) {
 			return s.behind()
 		}
-		s.md, s.mdBlocks = s.finish("")
+		v := s.finish("")
+		s.md, s.mdBlocks = joinParts(v.done, v.tail), v.blocks
 		s.mdDone = true
 		s.r.startLong(&s.plain, s.md)
 		s.plainRaw = s.cut
 	}
-	raw := s.raw.String()
+	raw := s.raw
 	if len(raw) == s.cut {
-		return s.md, s.mdBlocks // nothing past the cut yet
+		return whole(s.md, s.mdBlocks) // nothing past the cut yet
 	}
 	s.plainRaw += feedPlain(&s.plain, raw[s.plainRaw:], false)
 	text := s.plain.String()
 	if rest := raw[s.plainRaw:]; rest != "" && (final || len(text) <= maxTailCopyBytes) {
-		return text + s.plain.tail(rest), s.mdBlocks
+		return whole(text+s.plain.tail(rest), s.mdBlocks)
 	}
-	return text, s.mdBlocks
+	return whole(text, s.mdBlocks)
 }
 
 // dropPieces forgets the rendered finished pieces: a link reference
 // definition was seen, so the message is rendered unsplit from now on.
 func (s *Stream) dropPieces() {
 	s.doneEnd = 0
-	s.done = joiner{}
+	s.done = pieces{}
+	s.epoch++
 	s.bounds = s.bounds[:0]
 }
 

@@ -93,22 +93,45 @@ func TestStreamMatchesRender(t *testing.T) {
 					views = 40
 				}
 				appends := max(1, 2*len(doc)/(1+maxDelta))
+				var lastDone []string
+				lastEpoch := 0
 				for i := 0; i < len(doc); {
 					n := 1 + rng.IntN(maxDelta)
-					s.Append(doc[i:min(i+n, len(doc))])
+					// Odd trials hand the stream the whole text so far.
+					if trial%2 == 1 {
+						s.SetSource(doc[:min(i+n, len(doc))])
+					} else {
+						s.Append(doc[i:min(i+n, len(doc))])
+					}
 					i += n
 					if rng.IntN(appends) < views {
+						done, tail, epoch := s.Parts()
 						v := s.View()
 						if s.Dirty() {
 							t.Fatalf("%s: dirty after View", name)
 						}
+						if joinParts(done, tail) != v {
+							t.Fatalf("%s: Parts joined differ from View", name)
+						}
+						// Within an epoch the finished pieces only grow.
+						if epoch == lastEpoch {
+							if len(done) < len(lastDone) {
+								t.Fatalf("%s: %d finished pieces after %d in the same epoch", name, len(done), len(lastDone))
+							}
+							for k := range lastDone {
+								if done[k] != lastDone[k] {
+									t.Fatalf("%s: finished piece %d changed", name, k)
+								}
+							}
+						}
+						lastDone, lastEpoch = done, epoch
 						// A link reference definition can change earlier
 						// blocks, so no prefix is final before it arrives.
-						if name != "refdefs" && !checkPrefix(s.done.b.String(), want) {
+						if name != "refdefs" && !checkPrefix(joinParts(s.done.list, ""), want) {
 							t.Fatalf("%s (width %d, trial %d): finished prefix after %d bytes is not a prefix of the full render\nprefix:\n%q\nfull:\n%q",
-								name, width, trial, i, s.done.b.String(), want)
+								name, width, trial, i, joinParts(s.done.list, ""), want)
 						}
-						if !strings.HasPrefix(v, s.done.b.String()) {
+						if !strings.HasPrefix(v, joinParts(s.done.list, "")) {
 							t.Fatalf("%s: view does not start with the finished prefix", name)
 						}
 					}
@@ -161,7 +184,7 @@ func TestStreamSetRenderer(t *testing.T) {
 	s.Append(doc[len(doc)/2:])
 	s.View()
 	want, _ := r2.Render(doc, 1)
-	if !checkPrefix(s.done.b.String(), want) {
+	if !checkPrefix(joinParts(s.done.list, ""), want) {
 		t.Fatal("finished prefix after SetRenderer is not a prefix of the new render")
 	}
 	if got := s.Finish(); got != want {
