@@ -140,10 +140,10 @@ func TestTwoChatsAtOnce(t *testing.T) {
 	// Each timeline holds its own run's events, at their emission times.
 	for name, c := range chats {
 		turn := c.Turn()
-		if len(turn.Events) != len(got[name]) {
-			t.Fatalf("%s: %d events on the timeline, %d delivered", name, len(turn.Events), len(got[name]))
+		if len(turn.Events()) != len(got[name]) {
+			t.Fatalf("%s: %d events on the timeline, %d delivered", name, len(turn.Events()), len(got[name]))
 		}
-		for i, te := range turn.Events {
+		for i, te := range turn.Events() {
 			if ev := got[name][i]; ev.Run != turn.ID || te.Offset != ev.At.Sub(turn.Start) {
 				t.Fatalf("%s: event %d at %v on the timeline, emitted at %v", name, i, te.Offset, ev.At.Sub(turn.Start))
 			}
@@ -152,7 +152,7 @@ func TestTwoChatsAtOnce(t *testing.T) {
 	// A's second delta was emitted after B's end, though A was handled
 	// first: its place on the timeline comes from the stamp.
 	var second time.Time
-	for _, te := range a.Turn().Events {
+	for _, te := range a.Turn().Events() {
 		if d, ok := te.Event.(provider.TextDelta); ok && d.Text == " alpha two" {
 			second = a.Turn().Start.Add(te.Offset)
 		}

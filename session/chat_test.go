@@ -198,8 +198,8 @@ func TestChatCancelKeepsPartialAndRecordsLateEvents(t *testing.T) {
 	if !late.Stale || !done.Stale || late.Turn != turn || done.Finished {
 		t.Fatalf("late events: %+v %+v", late, done)
 	}
-	if turn.Text() != "partial" || len(turn.Events) != 3 || r.chat.State().Phase != PhaseInterrupted {
-		t.Fatalf("late events changed the turn: text %q, %d events, phase %v", turn.Text(), len(turn.Events), r.chat.State().Phase)
+	if turn.Text() != "partial" || len(turn.Events()) != 3 || r.chat.State().Phase != PhaseInterrupted {
+		t.Fatalf("late events changed the turn: text %q, %d events, phase %v", turn.Text(), len(turn.Events()), r.chat.State().Phase)
 	}
 	want := "changed prompt|started 1|event 1 text|finished 1|event 1 text|event 1 done"
 	if got := strings.Join(r.rec.log, "|"); got != want {
@@ -229,7 +229,7 @@ func TestChatRetrySupersedesTheAnswer(t *testing.T) {
 	// The two runs' events interleave in any order; only the second's
 	// count.
 	var finished bool
-	for !finished || len(first.Events) < 3 {
+	for !finished || len(first.Events()) < 3 {
 		up := r.next()
 		if up.Turn == first && !up.Stale {
 			t.Fatalf("event of the retried run not stale: %+v", up)

@@ -172,7 +172,7 @@ func TestPacedRequestGoesOutAfterTheReset(t *testing.T) {
 		t.Fatalf("second answer %q, %v", turn.Text(), turn.Err)
 	}
 	paced := 0
-	for _, te := range turn.Events {
+	for _, te := range turn.Events() {
 		if p, ok := te.Event.(provider.Paced); ok {
 			paced++
 			if p.Scope != "requests" || p.Wait <= 0 || p.Wait > 2*time.Second {
@@ -181,7 +181,7 @@ func TestPacedRequestGoesOutAfterTheReset(t *testing.T) {
 		}
 	}
 	if paced == 0 {
-		t.Fatalf("the second request was not paced: %+v", turn.Events)
+		t.Fatalf("the second request was not paced: %+v", turn.Events())
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -9,10 +9,15 @@ import (
 
 // Restore makes t, filled in from storage rather than from a stream, a
 // finished turn whose answer text is text and whose reasoning is
-// reasoning. Its exported fields (times, tool calls, usage, error, model,
-// timeline) are taken as they are. Events applied afterwards are recorded
-// on its timeline and change nothing else, as on any finished turn.
+// reasoning. Its exported fields (times, tool calls, usage, error, model)
+// are taken as they are, and so is its timeline (see SetEvents). Events
+// applied afterwards are recorded on its timeline and change nothing else,
+// as on any finished turn.
 func (t *Turn) Restore(text, reasoning string) {
+	if t.loaded == nil && t.timeline.n > 0 {
+		// The timeline's deltas are cut from the text being replaced.
+		t.SetEvents(t.Events())
+	}
 	t.text.Reset()
 	t.text.WriteString(text)
 	t.reasoning.Reset()

@@ -114,7 +114,7 @@ func TestTurnRestore(t *testing.T) {
 	if !tt.Finished() || tt.Text() != "text" || tt.Reasoning() != "why" || !tt.Answered() {
 		t.Fatalf("restored turn: %+v", tt)
 	}
-	if tt.Apply(provider.TextDelta{Text: "more"}, time.Now()); tt.Text() != "text" || len(tt.Events) != 1 {
+	if tt.Apply(provider.TextDelta{Text: "more"}, time.Now()); tt.Text() != "text" || len(tt.Events()) != 1 {
 		t.Fatalf("an event changed a restored turn: %q", tt.Text())
 	}
 	if m := tt.Message(); m.Content != "text" || len(m.ToolCalls) != 1 {

@@ -50,8 +50,8 @@ func TestTurnFoldsEvents(t *testing.T) {
 	if tr.Model != "m-1" || tr.FinishReason != "tool_calls" || len(tr.ToolCalls) != 1 {
 		t.Fatalf("model %q finish %q calls %v", tr.Model, tr.FinishReason, tr.ToolCalls)
 	}
-	if len(tr.Events) != len(evs)+1 || tr.Events[4].Offset != 3300*time.Millisecond {
-		t.Fatalf("timeline %d events, [4] at %v", len(tr.Events), tr.Events[4].Offset)
+	if len(tr.Events()) != len(evs)+1 || tr.Events()[4].Offset != 3300*time.Millisecond {
+		t.Fatalf("timeline %d events, [4] at %v", len(tr.Events()), tr.Events()[4].Offset)
 	}
 	m := tr.Message()
 	if m.Role != provider.RoleAssistant || m.Content != "Hello, wörld" || m.Reasoning != "let me think" || len(m.ToolCalls) != 1 {
@@ -59,7 +59,7 @@ func TestTurnFoldsEvents(t *testing.T) {
 	}
 	// Events after the end are recorded and change nothing.
 	tr.Apply(provider.TextDelta{Text: "late"}, at(4000))
-	if tr.Text() != "Hello, wörld" || len(tr.Events) != len(evs)+2 {
+	if tr.Text() != "Hello, wörld" || len(tr.Events()) != len(evs)+2 {
 		t.Fatal("late event changed the turn")
 	}
 }

@@ -68,7 +68,10 @@ type Turn struct {
 	SchemaCheck *schema.Result
 	schema      *schema.Schema // the schema the request asked for
 
-	Events []TimedEvent
+	// timeline holds the events applied, compactly; loaded, when set,
+	// the events before them (see SetEvents).
+	timeline timeline
+	loaded   []TimedEvent
 
 	text      strings.Builder
 	reasoning strings.Builder
@@ -84,10 +87,18 @@ func NewTurn(start time.Time) *Turn {
 // Apply folds ev into the turn at time now and reports whether ev ended the
 // stream. Events after the end are recorded but change nothing.
 func (t *Turn) Apply(ev provider.Event, now time.Time) bool {
-	t.Events = append(t.Events, TimedEvent{Offset: now.Sub(t.Start), Event: ev})
 	if t.finished {
+		t.record(now, entryOther, ev)
 		return false
 	}
+	kind := entryOther
+	switch ev.(type) {
+	case provider.TextDelta:
+		kind = entryText
+	case provider.ReasoningDelta:
+		kind = entryReasoning
+	}
+	t.record(now, kind, ev)
 	switch e := ev.(type) {
 	case provider.TextDelta:
 		if e.Text == "" {
@@ -148,6 +159,47 @@ func (t *Turn) Apply(ev provider.Event, now time.Time) bool {
 		return true
 	}
 	return false
+}
+
+// record adds ev, applied at now, to the timeline: kind is entryText or
+// entryReasoning for a delta whose text the turn appends to its answer or
+// reasoning (or, empty, to nothing), else entryOther.
+func (t *Turn) record(now time.Time, kind int, ev provider.Event) {
+	if t.loaded != nil {
+		t.loaded = append(t.loaded, TimedEvent{Offset: now.Sub(t.Start), Event: ev})
+		return
+	}
+	t.timeline.add(now.Sub(t.Start), kind, ev)
+}
+
+// Events returns the turn's timeline: every event applied to it (or set
+// with SetEvents), in order, with its offset from the turn's start. A
+// turn's timeline is what the store saves and replay plays back. The
+// slice is made on each call (the turn keeps the timeline in a compact
+// form, its deltas' text being the turn's own); the caller may keep it.
+func (t *Turn) Events() []TimedEvent {
+	if t.loaded != nil {
+		return t.loaded
+	}
+	return t.timeline.events(t.text.String(), t.reasoning.String())
+}
+
+// EventCount is len(Events()), without making the slice.
+func (t *Turn) EventCount() int {
+	if t.loaded != nil {
+		return len(t.loaded)
+	}
+	return t.timeline.n
+}
+
+// SetEvents replaces the turn's timeline with evs, for a turn filled in
+// from storage: events applied afterwards follow them.
+func (t *Turn) SetEvents(evs []TimedEvent) {
+	t.timeline = timeline{}
+	t.loaded = evs
+	if t.loaded == nil {
+		t.loaded = []TimedEvent{}
+	}
 }
 
 // Interrupt ends the turn at once as cancelled by the user, keeping what

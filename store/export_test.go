@@ -75,7 +75,7 @@ func TestJSONExportRoundTripsExactly(t *testing.T) {
 	}
 	c1, _ := st.Load(ctx, id, LoadOptions{Timelines: true})
 	c2, _ := st2.Load(ctx, id, LoadOptions{Timelines: true})
-	if len(c2.Turns) != 4 || len(c2.Turns[2].Events) != len(c1.Turns[2].Events) || c2.Turns[2].ToolCalls[0].Opaque != "sig" {
+	if len(c2.Turns) != 4 || len(c2.Turns[2].Events()) != len(c1.Turns[2].Events()) || c2.Turns[2].ToolCalls[0].Opaque != "sig" {
 		t.Fatalf("imported conversation differs: %d turns", len(c2.Turns))
 	}
 	if Markdown(c1) != Markdown(c2) {

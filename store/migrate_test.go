@@ -109,7 +109,7 @@ func checkV1(t *testing.T, st *Store) {
 	if c.Title != "from version 1" || c.Settings.System != "sys" || c.ChatID != "chat_1" || len(c.Messages) != 4 {
 		t.Fatalf("conversation after migrating: %+v, %d messages", c.Summary, len(c.Messages))
 	}
-	if tt := c.Turns[0]; tt.Text() != "an old answer" || tt.Usage.TotalTokens != 7 || len(tt.Events) != 2 || tt.Turn.Model != "m-2024" {
+	if tt := c.Turns[0]; tt.Text() != "an old answer" || tt.Usage.TotalTokens != 7 || len(tt.Events()) != 2 || tt.Turn.Model != "m-2024" {
 		t.Fatalf("first answer after migrating: %+v", tt.Turn)
 	}
 	// The crashed answer was repaired on open: interrupted, and its text

@@ -155,8 +155,8 @@ func TestTwoProcessesWriteAtOnce(t *testing.T) {
 			t.Fatalf("%s: %d messages, %d answers", s.Title, len(c.Messages), len(c.Turns))
 		}
 		for i, tt := range c.Turns {
-			if tt.Status != StatusDone || c.Messages[2*i+1].Content != tt.Text() || len(tt.Events) < 10 {
-				t.Fatalf("%s answer %d: status %q, %d events", s.Title, i, tt.Status, len(tt.Events))
+			if tt.Status != StatusDone || c.Messages[2*i+1].Content != tt.Text() || len(tt.Events()) < 10 {
+				t.Fatalf("%s answer %d: status %q, %d events", s.Title, i, tt.Status, len(tt.Events()))
 			}
 		}
 	}

@@ -292,7 +292,7 @@ func (s *Store) Latest(ctx context.Context) (string, error) {
 // LoadOptions say what Load brings besides the messages and answers.
 type LoadOptions struct {
 	// Timelines loads every answer's event timeline into its
-	// Turn.Events (what replay plays). Without it Events is empty, which
+	// Turn.Events() (what replay plays). Without it Events() is empty, which
 	// keeps opening a long conversation fast.
 	Timelines bool
 }
@@ -439,7 +439,7 @@ func loadTurns(ctx context.Context, q querier, id string, timelines bool) ([]*Tu
 			continue
 		}
 		p.t.Turn = p.r.restoreTurn(p.t.Sent, p.t.Superseded)
-		p.t.Turn.Events = events
+		p.t.Turn.SetEvents(events)
 	}
 	return out, nil
 }

@@ -105,12 +105,12 @@ func TestRecordAndLoad(t *testing.T) {
 		if !got.Start.Equal(w.Start.Truncate(time.Millisecond)) || !got.End.Equal(w.End.Truncate(time.Millisecond)) {
 			t.Errorf("turn %d times %v–%v, want %v–%v", i, got.Start, got.End, w.Start, w.End)
 		}
-		if len(got.Events) != len(w.Events) {
-			t.Fatalf("turn %d: %d events saved, want %d", i, len(got.Events), len(w.Events))
+		if len(got.Events()) != len(w.Events()) {
+			t.Fatalf("turn %d: %d events saved, want %d", i, len(got.Events()), len(w.Events()))
 		}
-		for j, ev := range got.Events {
-			if !reflect.DeepEqual(ev.Event, w.Events[j].Event) || ev.Offset != w.Events[j].Offset.Truncate(time.Millisecond) {
-				t.Errorf("turn %d event %d = %+v, want %+v", i, j, ev, w.Events[j])
+		for j, ev := range got.Events() {
+			if !reflect.DeepEqual(ev.Event, w.Events()[j].Event) || ev.Offset != w.Events()[j].Offset.Truncate(time.Millisecond) {
+				t.Errorf("turn %d event %d = %+v, want %+v", i, j, ev, w.Events()[j])
 			}
 		}
 	}
@@ -125,11 +125,11 @@ func TestRecordAndLoad(t *testing.T) {
 	}
 	// Without timelines the events stay on disk.
 	c2, err := st.Load(context.Background(), c.ID, LoadOptions{})
-	if err != nil || len(c2.Turns[0].Events) != 0 || c2.Turns[0].Text() != "answer number 1" {
+	if err != nil || len(c2.Turns[0].Events()) != 0 || c2.Turns[0].Text() != "answer number 1" {
 		t.Fatalf("load without timelines: %v", err)
 	}
 	evs, err := st.Timeline(context.Background(), c.ID, 0)
-	if err != nil || len(evs) != len(live[0].Events) {
+	if err != nil || len(evs) != len(live[0].Events()) {
 		t.Fatalf("timeline: %d events, %v", len(evs), err)
 	}
 }
@@ -200,7 +200,7 @@ func TestNewMidStreamKeepsTheOldConversation(t *testing.T) {
 	if len(c.Messages) != 2 || c.Messages[1].Content != "partial answer" || c.Turns[0].Status != StatusInterrupted {
 		t.Fatalf("old conversation: %+v, status %q", c.Messages, c.Turns[0].Status)
 	}
-	if n := len(c.Turns[0].Events); n != 2 {
+	if n := len(c.Turns[0].Events()); n != 2 {
 		t.Fatalf("the interrupted answer's timeline has %d events, want the text and the late cancel", n)
 	}
 	list, _ := st.List(context.Background(), 0)

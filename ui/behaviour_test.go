@@ -115,7 +115,7 @@ func TestCtrlCInterruptsThenQuits(t *testing.T) {
 	// The provider's own cancellation event arrives later and changes nothing.
 	h.pump(10)
 	contains(t, h.plain(), "partial answer", "interrupted")
-	if len(pane.chat.Turn().Events) < 2 {
+	if len(pane.chat.Turn().Events()) < 2 {
 		t.Fatal("late event not recorded on the timeline")
 	}
 	// On the idle chat a first ctrl+c asks; a second within the window

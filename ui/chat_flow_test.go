@@ -99,7 +99,7 @@ func TestStaleEventAfterRetryIsDropped(t *testing.T) {
 	}
 	// The old turn recorded everything its run sent, and kept its text.
 	var texts []string
-	for _, te := range old.Events {
+	for _, te := range old.Events() {
 		if d, ok := te.Event.(provider.TextDelta); ok {
 			texts = append(texts, d.Text)
 		}
