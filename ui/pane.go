@@ -74,7 +74,7 @@ func (p *Pane) addItem(it *item, rc renderCtx) {
 	it.id = p.nextItem
 	p.items = append(p.items, it)
 	if !it.live {
-		p.grew(len(it.render(rc)))
+		p.grew(it.height(rc))
 	}
 }
 
@@ -234,52 +234,114 @@ func (p *Pane) renderLive(rc renderCtx) {
 // liveHeight is the number of lines of the streaming message.
 func (p *Pane) liveHeight() int { return len(p.liveHead) + p.liveBody.len() + len(p.liveTail) }
 
-// bodyLines are the lines of a streaming answer's rendering, kept in two
-// runs: the lines of its finished pieces, split once as each piece
-// arrives and substrings of it (the pieces are the stream's and never
-// change), and the lines of the rest, split again on each frame.
+// bodyLines are the lines of a streaming answer's rendering: the lines of
+// its finished pieces, indexed once as each piece arrives (the pieces are
+// the stream's and never change), and the lines of the rest, split again
+// on each frame.
 type bodyLines struct {
-	epoch  int
-	pieces int      // finished pieces split into done
-	done   []string // their lines, a blank line between pieces
-	rest   lineSplitter
-	tail   []string // the lines after done: a blank separator line, then the rest's
+	epoch int
+	done  lineRun  // the finished pieces
+	rest  lineSplitter
+	tail  []string // the lines after done: a blank separator line, then the rest's
 }
 
 // set takes the view of a stream's Parts: finished pieces and the rest.
 func (b *bodyLines) set(done []string, rest string, epoch int) {
-	if epoch != b.epoch || len(done) < b.pieces {
-		clear(b.done)
-		b.epoch, b.pieces, b.done = epoch, 0, b.done[:0]
+	if epoch != b.epoch || len(done) < len(b.done.pieces) {
+		b.epoch, b.done = epoch, lineRun{}
 	}
-	for _, piece := range done[b.pieces:] {
-		if len(b.done) > 0 {
-			b.done = append(b.done, "")
-		}
-		for {
-			i := strings.IndexByte(piece, '\n')
-			if i < 0 {
-				b.done = append(b.done, piece)
-				break
-			}
-			b.done = append(b.done, piece[:i])
-			piece = piece[i+1:]
-		}
-	}
-	b.pieces = len(done)
+	b.done.addPieces(done)
 	b.tail = b.tail[:0]
 	if rest == "" {
 		b.rest = lineSplitter{}
 		return
 	}
-	if len(b.done) > 0 {
+	if b.done.len() > 0 {
 		b.tail = append(b.tail, "")
 	}
 	b.tail = append(b.tail, b.rest.split(rest)...)
 }
 
 // len is the number of lines.
-func (b *bodyLines) len() int { return len(b.done) + len(b.tail) }
+func (b *bodyLines) len() int { return b.done.len() + len(b.tail) }
+
+// lineRun is a run of lines of the transcript: lines, or the lines of
+// texts (pieces) joined by blank lines. A line of the texts costs the run
+// four bytes rather than a string header (and a copy of it), and only the
+// lines in view are cut out of them.
+type lineRun struct {
+	lines  []string
+	pieces []string
+	first  []int32 // first[k] is the number of piece k's first line (the blank before it, for k > 0)
+	ends   []int32 // the end offset of each text line in its piece
+	n      int     // the run's first n lines are laid out
+}
+
+// strRun is the run of lines.
+func strRun(lines []string) lineRun { return lineRun{lines: lines, n: len(lines)} }
+
+// textRun is the run of text's lines.
+func textRun(text string) lineRun {
+	var r lineRun
+	r.addPieces([]string{text})
+	return r
+}
+
+// addPieces adds the pieces of all past those the run holds (all starts
+// with them), indexing their lines.
+func (r *lineRun) addPieces(all []string) {
+	for _, piece := range all[len(r.pieces):] {
+		r.first = append(r.first, int32(r.n))
+		if len(r.first) > 1 {
+			r.n++ // the blank line before it
+		}
+		for off := 0; ; {
+			i := strings.IndexByte(piece[off:], '\n')
+			r.n++
+			if i < 0 {
+				r.ends = append(r.ends, int32(len(piece)))
+				break
+			}
+			r.ends = append(r.ends, int32(off+i))
+			off += i + 1
+		}
+	}
+	r.pieces = all
+}
+
+// len is the number of lines.
+func (r lineRun) len() int { return r.n }
+
+// at is line i.
+func (r lineRun) at(i int) string {
+	if r.pieces == nil {
+		return r.lines[i]
+	}
+	k := sort.Search(len(r.first), func(k int) bool { return int(r.first[k]) > i }) - 1
+	j := i - int(r.first[k])
+	base := int(r.first[k]) // index in ends of the piece's first text line
+	if k > 0 {
+		if j == 0 {
+			return ""
+		}
+		j--
+		base -= k - 1
+	}
+	start := 0
+	if j > 0 {
+		start = int(r.ends[base+j-1]) + 1
+	}
+	return r.pieces[k][start:r.ends[base+j]]
+}
+
+// runsLen is the number of lines in runs.
+func runsLen(runs []lineRun) int {
+	n := 0
+	for _, r := range runs {
+		n += r.len()
+	}
+	return n
+}
 
 // lineSplitter splits a growing rendered text into lines, reusing the
 // lines of the part that did not change since the last call.
@@ -351,7 +413,7 @@ func (p *Pane) endLive(rc renderCtx) {
 	p.live, p.stream = nil, nil
 	p.liveHead, p.liveBody, p.liveTail = nil, bodyLines{}, nil
 	p.dirty = false
-	p.grew(len(it.render(rc)) - old)
+	p.grew(it.height(rc) - old)
 	p.layout(rc)
 }
 
@@ -401,10 +463,8 @@ func (p *Pane) reveal(i int, rc renderCtx) {
 	d := 0
 	for j := len(p.items) - 1; j >= i; j-- {
 		runs := p.itemChunks(p.items[j], rc)
-		for _, run := range runs {
-			d += len(run)
-		}
-		if last := runs[len(runs)-1]; j == len(p.items)-1 && len(last) > 0 && last[len(last)-1] == "" {
+		d += runsLen(runs)
+		if last := runs[len(runs)-1]; j == len(p.items)-1 && last.len() > 0 && last.at(last.len()-1) == "" {
 			d-- // layout drops the last item's trailing blank
 		}
 	}
@@ -503,11 +563,11 @@ func (p *Pane) scrollToBottom(rc renderCtx) {
 }
 
 // itemChunks returns an entry's lines, as one or more runs.
-func (p *Pane) itemChunks(it *item, rc renderCtx) [][]string {
+func (p *Pane) itemChunks(it *item, rc renderCtx) []lineRun {
 	if it.live {
-		return [][]string{p.liveHead, p.liveBody.done, p.liveBody.tail, p.liveTail}
+		return []lineRun{strRun(p.liveHead), p.liveBody.done, strRun(p.liveBody.tail), strRun(p.liveTail)}
 	}
-	return [][]string{it.render(rc)}
+	return it.runs(rc)
 }
 
 // layout computes the visible lines: it walks the transcript from the
@@ -520,19 +580,19 @@ func (p *Pane) layout(rc renderCtx) {
 		return
 	}
 	need := p.fromBottom + h
-	var chunks [][]string // bottom first
+	var chunks []lineRun // bottom first
 	total := 0
 	for i := len(p.items) - 1; i >= 0 && total < need; i-- {
 		runs := p.itemChunks(p.items[i], rc)
-		for j := len(runs) - 1; j >= 0; j-- {
+		for j := len(runs) - 1; j >= 0 && total < need; j-- {
 			ls := runs[j]
 			// An item's lines end with an empty line, which separates it
 			// from the next; drop the last item's trailing blank.
-			if i == len(p.items)-1 && j == len(runs)-1 && len(ls) > 0 && ls[len(ls)-1] == "" {
-				ls = ls[:len(ls)-1]
+			if i == len(p.items)-1 && j == len(runs)-1 && ls.len() > 0 && ls.at(ls.len()-1) == "" {
+				ls.n--
 			}
 			chunks = append(chunks, ls)
-			total += len(ls)
+			total += ls.len()
 		}
 	}
 	if total < need { // the top of the transcript is in reach
@@ -548,10 +608,10 @@ func (p *Pane) layout(rc renderCtx) {
 	vis := make([]string, 0, h)
 	pos := total
 	for _, ch := range chunks {
-		pos -= len(ch)
-		lo, hi := max(start-pos, 0), min(end-pos, len(ch))
-		if lo < hi {
-			vis = append(vis, reverseCopy(ch[lo:hi])...)
+		pos -= ch.len()
+		lo, hi := max(start-pos, 0), min(end-pos, ch.len())
+		for k := hi - 1; k >= lo; k-- {
+			vis = append(vis, ch.at(k))
 		}
 		if pos <= start {
 			break
@@ -573,10 +633,3 @@ func (p *Pane) layout(rc renderCtx) {
 	p.view = strings.Join(vis, "\n")
 }
 
-func reverseCopy(s []string) []string {
-	out := make([]string, len(s))
-	for i, v := range s {
-		out[len(s)-1-i] = v
-	}
-	return out
-}

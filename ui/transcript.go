@@ -64,7 +64,9 @@ type item struct {
 	alt        string           // assistant: which of the request's answers is shown ([ and ])
 
 	key   renderKey
-	lines []string
+	lines []string // the item's lines; an answer's up to its markdown
+	mdRun lineRun  // an answer's markdown: the lines of mdOut
+	post  []string // an answer's lines after its markdown
 	mdKey renderKey
 	mdOut string
 }
@@ -83,14 +85,45 @@ func (c renderCtx) key(expanded bool) renderKey {
 	return renderKey{width: c.width, theme: c.th.Name, expanded: expanded, hide: c.hide, anon: c.anon}
 }
 
-// render returns the item's lines, from the cache when the key matches.
+// render returns the item's lines, from the cache when the key matches
+// (an answer's are made for the call: runs gives them without copying).
 func (it *item) render(c renderCtx) []string {
-	k := c.key(it.expanded)
-	if it.lines != nil && it.key == k {
-		return it.lines
+	runs := it.runs(c)
+	if len(runs) == 1 {
+		return runs[0].lines
 	}
+	out := make([]string, 0, runsLen(runs))
+	for _, r := range runs {
+		for i := range r.len() {
+			out = append(out, r.at(i))
+		}
+	}
+	return out
+}
+
+// height is the number of the item's lines.
+func (it *item) height(c renderCtx) int { return runsLen(it.runs(c)) }
+
+// runs returns the item's lines as runs, from the cache when the key
+// matches: one run, or for an answer with markdown three, the lines of its
+// rendered markdown indexed rather than cut into strings.
+func (it *item) runs(c renderCtx) []lineRun {
+	k := c.key(it.expanded)
+	if it.lines == nil || it.key != k {
+		it.layOut(c)
+		it.key = k
+	}
+	if it.mdRun.len() == 0 {
+		return []lineRun{strRun(it.lines)}
+	}
+	return []lineRun{strRun(it.lines), it.mdRun, strRun(it.post)}
+}
+
+// layOut renders the item's lines into the cache.
+func (it *item) layOut(c renderCtx) {
 	var b strings.Builder
 	var lines []string
+	it.mdRun, it.post = lineRun{}, nil
 	switch it.kind {
 	case kindUser:
 		b.WriteString(c.th.UserLabel.Render("▌ you"))
@@ -111,20 +144,19 @@ func (it *item) render(c renderCtx) []string {
 	}
 	b.WriteByte('\n')
 	if lines != nil {
-		it.lines = append(lines, strings.Split(strings.TrimPrefix(b.String(), "\n"), "\n")...)
+		it.lines = lines
+		it.mdRun = textRun(it.mdOut)
+		it.post = strings.Split(strings.TrimPrefix(b.String(), "\n"), "\n")
 	} else {
 		it.lines = strings.Split(b.String(), "\n")
 	}
-	it.key = k
-	return it.lines
 }
 
 // invalidate drops the line cache (not the markdown cache).
 func (it *item) invalidate() { it.lines = nil }
 
 // renderAssistant writes an answer into b; when it has markdown, it
-// returns the lines up to the end of the markdown, whose lines are
-// substrings of the cached rendering rather than a second copy of it, and
+// returns the lines before it (its lines are it.mdOut's, see layOut), and
 // b holds what follows them.
 func (it *item) renderAssistant(b *strings.Builder, c renderCtx) []string {
 	b.WriteString(assistantLabel(it.turn, c))
@@ -147,7 +179,7 @@ func (it *item) renderAssistant(b *strings.Builder, c renderCtx) []string {
 	}
 	var lines []string
 	if it.mdOut != "" {
-		lines = append(strings.Split(b.String(), "\n"), strings.Split(it.mdOut, "\n")...)
+		lines = strings.Split(b.String(), "\n")
 		b.Reset()
 	}
 	writeTail(b, it.turn, c)
