@@ -240,7 +240,7 @@ func (p *Pane) liveHeight() int { return len(p.liveHead) + p.liveBody.len() + le
 // on each frame.
 type bodyLines struct {
 	epoch int
-	done  lineRun  // the finished pieces
+	done  lineRun // the finished pieces
 	rest  lineSplitter
 	tail  []string // the lines after done: a blank separator line, then the rest's
 }
@@ -632,4 +632,3 @@ func (p *Pane) layout(rc renderCtx) {
 	p.visible = vis
 	p.view = strings.Join(vis, "\n")
 }
-
