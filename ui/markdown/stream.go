@@ -46,8 +46,9 @@ type Stream struct {
 	own      strings.Builder // raw, when it is the stream's own (see Append)
 	rawClean int             // raw[:rawClean] (whole lines) has been sanitized and tamed into clean
 	tm       tamer           // pre-pass state after raw[:rawClean]
-	clean    []byte          // sanitized, tamed complete lines
-	scanned  int             // clean[:scanned] has been fed to sp
+	clean    []byte          // sanitized, tamed complete lines, from offset cleanAt on
+	cleanAt  int             // offset of clean[0]: the lines before it are rendered (see dropClean)
+	scanned  int             // the clean text up to offset scanned has been fed to sp
 	sp       splitter
 	bounds   []int // boundaries found in clean but not yet rendered
 	unsplit  bool  // the last render was unsplit (a link reference definition)
@@ -197,12 +198,51 @@ func (s *Stream) advance() {
 	s.scan()
 }
 
+// keepCleanBytes is how much of the clean text before the open tail a
+// Stream keeps (see dropClean); a variable so tests can drop it all.
+var keepCleanBytes = 32 << 10
+
+// cleanEnd is the length of the clean text, all of it.
+func (s *Stream) cleanEnd() int { return s.cleanAt + len(s.clean) }
+
+// cleanFrom returns the clean text from offset off on, which must be at
+// or after cleanAt.
+func (s *Stream) cleanFrom(off int) string { return string(s.clean[off-s.cleanAt:]) }
+
+// dropClean forgets the clean text before doneEnd, once it is more than
+// keepCleanBytes: it is rendered into finished pieces, and should they be
+// dropped, restoreClean makes it again.
+func (s *Stream) dropClean() {
+	if n := s.doneEnd - s.cleanAt; n > keepCleanBytes && s.doneEnd <= s.scanned {
+		s.clean = append([]byte(nil), s.clean[n:]...)
+		s.cleanAt = s.doneEnd
+	}
+}
+
+// restoreClean makes the whole clean text again after dropClean, from the
+// raw text: sanitizing and taming are line by line, so the lines come out
+// as they did when they arrived in parts.
+func (s *Stream) restoreClean() {
+	if s.cleanAt == 0 {
+		return
+	}
+	var tm tamer
+	text := sanitize.Text(s.raw[:s.rawClean])
+	clean := make([]byte, 0, s.cleanEnd())
+	for off := 0; off < len(text); {
+		e := off + strings.IndexByte(text[off:], '\n')
+		clean = append(tm.line(clean, text[off:e]), '\n')
+		off = e + 1
+	}
+	s.clean, s.cleanAt = clean, 0
+}
+
 // scan feeds the complete lines of clean not yet scanned to the splitter.
 func (s *Stream) scan() {
-	for s.scanned < len(s.clean) {
-		nl := bytes.IndexByte(s.clean[s.scanned:], '\n')
-		end := s.scanned + nl
-		if s.sp.line(string(s.clean[s.scanned:end])) {
+	for s.scanned < s.cleanEnd() {
+		line := s.clean[s.scanned-s.cleanAt:]
+		end := s.scanned + bytes.IndexByte(line, '\n')
+		if s.sp.line(string(line[:end-s.scanned])) {
 			s.bounds = append(s.bounds, s.scanned)
 		}
 		s.scanned = end + 1
@@ -260,11 +300,12 @@ func (s *Stream) renderDone(budget int) bool {
 			break
 		}
 		spent += b - s.doneEnd
-		out, n := s.r.renderPiece(string(s.clean[s.doneEnd:b]), s.first+s.done.blocks)
+		out, n := s.r.renderPiece(string(s.clean[s.doneEnd-s.cleanAt:b-s.cleanAt]), s.first+s.done.blocks)
 		s.done.add(out, n)
 		s.doneEnd = b
 	}
 	s.bounds = append(s.bounds[:0], s.bounds[k:]...)
+	s.dropClean()
 	return len(s.bounds) == 0
 }
 
@@ -322,18 +363,18 @@ func (s *Stream) render() view {
 		return s.long(maxViewBytes, false)
 	}
 	partial := s.partial()
-	if s.renderUnsplit(&s.sp, len(s.clean)+len(partial)) {
-		return whole(s.r.renderPieceWithin(string(s.clean)+partial, s.first, maxTailCost))
+	if s.renderUnsplit(&s.sp, s.cleanEnd()+len(partial)) {
+		return whole(s.r.renderPieceWithin(s.cleanFrom(0)+partial, s.first, maxTailCost))
 	}
 	// The line being written often already shows that the text before it
 	// is finished; render that now rather than as part of the tail.
 	if s.sp.boundaryAt(partial) {
-		s.bounds = append(s.bounds, len(s.clean))
+		s.bounds = append(s.bounds, s.cleanEnd())
 	}
 	if !s.renderDone(maxViewBytes) {
 		return s.behind()
 	}
-	tail := string(s.clean[s.doneEnd:]) + partial
+	tail := s.cleanFrom(s.doneEnd) + partial
 	first := s.first + s.done.blocks
 	out, n, ok := s.code.render(s.r, s.doneEnd, tail, first)
 	if !ok {
@@ -426,27 +467,27 @@ func (s *Stream) finish(partial string) view {
 	// that more text may still be appended afterwards.
 	sp := s.sp
 	boundary := partial != "" && sp.line(partial)
-	if s.renderUnsplit(&sp, len(s.clean)+len(partial)) {
-		return whole(s.r.renderPiece(string(s.clean)+partial, s.first))
+	if s.renderUnsplit(&sp, s.cleanEnd()+len(partial)) {
+		return whole(s.r.renderPiece(s.cleanFrom(0)+partial, s.first))
 	}
 	if boundary {
-		s.bounds = append(s.bounds, len(s.clean))
+		s.bounds = append(s.bounds, s.cleanEnd())
 	}
 	// A boundary at len(clean) belongs to the partial line only; render
 	// pieces up to it without caching it.
 	last := -1
-	if n := len(s.bounds); n > 0 && s.bounds[n-1] == len(s.clean) && partial != "" {
+	if n := len(s.bounds); n > 0 && s.bounds[n-1] == s.cleanEnd() && partial != "" {
 		last = s.bounds[n-1]
 		s.bounds = s.bounds[:n-1]
 	}
 	s.renderDone(math.MaxInt)
 	if last >= 0 {
 		// The partial line's pieces are not cached.
-		out, n := s.r.renderPiece(string(s.clean[s.doneEnd:]), s.first+s.done.blocks)
+		out, n := s.r.renderPiece(s.cleanFrom(s.doneEnd), s.first+s.done.blocks)
 		out2, n2 := s.r.renderPiece(partial, s.first+s.done.blocks+n)
 		return s.compose(out+joinSep(out, out2)+out2, n+n2)
 	}
-	out, n := s.r.renderPiece(string(s.clean[s.doneEnd:])+partial, s.first+s.done.blocks)
+	out, n := s.r.renderPiece(s.cleanFrom(s.doneEnd)+partial, s.first+s.done.blocks)
 	return s.compose(out, n)
 }
 
@@ -482,6 +523,7 @@ func (s *Stream) long(budget int, final bool) view {
 // dropPieces forgets the rendered finished pieces: a link reference
 // definition was seen, so the message is rendered unsplit from now on.
 func (s *Stream) dropPieces() {
+	s.restoreClean()
 	s.doneEnd = 0
 	s.done = pieces{}
 	s.epoch++
