@@ -148,7 +148,7 @@ func capped(d, limit time.Duration) time.Duration {
 // (interrupted when the turn was, done otherwise). A turn saved without a
 // timeline gets one from what it holds.
 func timelineOf(t *Turn) []TimedEvent {
-	evs := t.Events
+	evs := t.Events()
 	if len(evs) == 0 {
 		evs = synthTimeline(t)
 	}
@@ -167,7 +167,7 @@ func timelineOf(t *Turn) []TimedEvent {
 	switch {
 	case t.Err != nil:
 		end = provider.Error{Err: t.Err}
-	case t.Interrupted || len(t.Events) > 0:
+	case t.Interrupted || t.EventCount() > 0:
 		// A recorded timeline that stops without an end was cut short.
 		end = provider.Error{Err: &provider.APIError{Kind: provider.KindCanceled, Title: "cancelled"}}
 	}

@@ -235,11 +235,12 @@ func TestCastKeepsTheKeyOut(t *testing.T) {
 	conv := castConversation(1, 0)
 	turn := conv.Turns[0]
 	// The gateway echoed the key, split over two deltas, and in reasoning.
-	end := turn.Events[len(turn.Events)-1]
-	turn.Events = append(turn.Events[:len(turn.Events)-1],
+	timeline := turn.Events()
+	end := timeline[len(timeline)-1]
+	turn.SetEvents(append(timeline[:len(timeline)-1:len(timeline)-1],
 		session.TimedEvent{Offset: end.Offset, Event: provider.TextDelta{Text: "your key is " + key[:9]}},
 		session.TimedEvent{Offset: end.Offset, Event: provider.TextDelta{Text: key[9:] + " ok"}},
-		end)
+		end))
 	tr := provider.NewTransport(provider.Options{APIKey: key})
 	_, evs, _ := writeTestCast(t, conv, session.ScheduleOptions{}, CastOptions{Guard: tr.Guard})
 	var all strings.Builder
