@@ -80,7 +80,7 @@ func TestComparisonIsListedOnceWithItsColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(full.Columns) != 2 || full.Columns[1].Messages[1].Content != "answer of beta" || len(full.Columns[0].Turns[0].Events) == 0 {
+	if len(full.Columns) != 2 || full.Columns[1].Messages[1].Content != "answer of beta" || full.Columns[0].Turns[0].EventCount() == 0 {
 		t.Fatalf("the loaded comparison: %+v", full.Summary)
 	}
 	if ok, err := st.IsComparison(ctx, cmpID); !ok || err != nil {
