@@ -9,6 +9,8 @@ import (
 
 	"charm.land/glamour/v2"
 	"github.com/parley-chat/parley/themes"
+
+	"github.com/parley-chat/parley/internal/cputime"
 )
 
 func benchRenderer(b *testing.B, width int) *Renderer {
@@ -106,28 +108,28 @@ func benchViewLatency(b *testing.B, size, frame int) {
 	defer runtime.UnlockOSThread()
 	r := benchRenderer(b, 100)
 	doc := genDoc(size, 1)
-	c := processCPU()
+	c := cputime.Process()
 	want, _ := r.Render(doc, 1)
-	renderCPU := processCPU() - c
+	renderCPU := cputime.Process() - c
 	var views []time.Duration
 	var streamCPU time.Duration
 	for b.Loop() {
-		c0 := processCPU()
+		c0 := cputime.Process()
 		s := NewStream(r, 1)
 		next := frame
 		for i := 0; i < len(doc); i += 4 {
 			s.Append(doc[i:min(i+4, len(doc))])
 			if i+4 >= next {
-				t := threadCPU()
+				t := cputime.Thread()
 				s.View()
-				views = append(views, threadCPU()-t)
+				views = append(views, cputime.Thread()-t)
 				next += frame
 			}
 		}
 		if s.Finish() != want {
 			b.Fatal("Finish differs from Render")
 		}
-		streamCPU += processCPU() - c0
+		streamCPU += cputime.Process() - c0
 	}
 	slices.Sort(views)
 	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parley-chat/parley/internal/cputime"
 )
 
 // FuzzStream checks, for arbitrary input, that rendering never emits an
@@ -145,13 +147,13 @@ func FuzzRender(f *testing.F) {
 		defer runtime.UnlockOSThread()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		start := threadCPU()
+		start := cputime.Thread()
 		want, wantN := r.Render(doc, 1)
 		s := NewStream(r, 1)
 		streamIn(s, doc, max(len(doc)/8, 1), func(int) { s.View() })
 		got := s.Finish()
 		blocks := CodeBlocks(doc)
-		cpu := threadCPU() - start
+		cpu := cputime.Thread() - start
 		runtime.ReadMemStats(&after)
 		alloc := after.TotalAlloc - before.TotalAlloc
 		if cpu > cpuBudget {
