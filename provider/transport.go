@@ -119,12 +119,14 @@ func NewTransport(o Options) *Transport {
 		t.now = time.Now
 	}
 	if t.sleep == nil {
-		t.sleep = sleepCtx
+		t.sleep = Sleep
 	}
 	return t
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits for d, or until ctx is done (then it returns ctx's error).
+// A d of zero or less returns at once.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

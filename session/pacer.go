@@ -65,7 +65,7 @@ func NewPacer(o PacerOptions) *Pacer {
 		p.now = time.Now
 	}
 	if p.sleep == nil {
-		p.sleep = sleepCtx
+		p.sleep = provider.Sleep
 	}
 	return p
 }
@@ -221,14 +221,3 @@ func (g *Gate) Reserve(now time.Time) (time.Duration, string) {
 	return 0, ""
 }
 
-// sleepCtx waits for d or until ctx is cancelled.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

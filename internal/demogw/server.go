@@ -663,17 +663,10 @@ func (s *Server) complete(w http.ResponseWriter, ctx context.Context, c completi
 // wait sleeps for d unless the gateway is instant, returning early with
 // ctx's error when the client goes away.
 func (s *Server) wait(ctx context.Context, d time.Duration) error {
-	if s.opts.Instant || d <= 0 {
+	if s.opts.Instant {
 		return ctx.Err()
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return provider.Sleep(ctx, d)
 }
 
 // The kinds of streaming step.
