@@ -220,4 +220,3 @@ func (g *Gate) Reserve(now time.Time) (time.Duration, string) {
 	}
 	return 0, ""
 }
-
